@@ -1,0 +1,46 @@
+//! What the app loop receives and what it asks the executor to do.
+
+use crossterm::event::Event as TerminalEvent;
+
+use crate::pane::emulator::PaneSize;
+use crate::pane::pty::PtyEvent;
+use crate::pane::PaneId;
+
+/// Everything the app loop reacts to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppEvent {
+    /// Input from the outer terminal: keys, paste, mouse, resize.
+    Terminal(TerminalEvent),
+    /// A pane's PTY produced output or its child exited.
+    Pty(PtyEvent),
+    /// SIGTERM, SIGHUP or SIGINT reached loop-tui: end everything cleanly.
+    Signal(i32),
+    /// A deadline the state asked for has passed.
+    Timer,
+}
+
+/// How to move a pane's scrollback view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScrollAction {
+    /// Further back into history by this many lines.
+    Back(usize),
+    /// Towards the live screen by this many lines.
+    Forward(usize),
+    Top,
+    /// Back to the live screen.
+    Live,
+}
+
+/// Side effects decided by `update`, carried out by the executor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Bytes the user typed, pasted or clicked, for a pane's child; the
+    /// pane returns to its live screen first, as a terminal does.
+    SendInput { pane: PaneId, bytes: Vec<u8> },
+    Scroll { pane: PaneId, action: ScrollAction },
+    Resize { pane: PaneId, size: PaneSize },
+    /// Start the pane's program again (its state already says so).
+    Spawn { pane: PaneId },
+    /// End every child, restore the terminal and exit.
+    Quit,
+}

@@ -1,0 +1,253 @@
+//! The executor: owns the terminal, the PTYs and the event channel, feeds
+//! events to `update`, carries out its effects and draws when needed.
+
+use std::io::{stdout, BufWriter, Stdout};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use super::event::{AppEvent, Effect, ScrollAction};
+use super::state::{AppState, ChildState, PaneSpec};
+use super::update::{next_deadline, update};
+use crate::pane::pty::{end_children, PtyEvent, PtyProcess};
+use crate::pane::PaneId;
+use crate::terminal::TerminalGuard;
+
+/// The shortest gap between two frames while output keeps arriving: one
+/// frame per 60 Hz refresh. An isolated change (a key's echo) is drawn at
+/// once, because the previous frame is then long past.
+const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+
+/// How long each of SIGHUP and SIGTERM gets to end a child on quit before
+/// the next, harsher signal.
+const EXIT_GRACE: Duration = Duration::from_millis(500);
+
+/// Events handled before drawing, so a burst is folded into one frame but
+/// a flood of input cannot starve the screen.
+const MAX_EVENTS_PER_FRAME: usize = 512;
+
+type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+pub struct RunOptions {
+    pub panes: Vec<PaneSpec>,
+    pub scrollback_lines: usize,
+}
+
+/// Runs loop-tui until the user quits or a signal ends it.
+pub fn run(options: RunOptions) -> Result<()> {
+    let guard = TerminalGuard::enter()?;
+    // A large buffer turns a frame into one write to the terminal.
+    let backend = CrosstermBackend::new(BufWriter::with_capacity(1 << 16, stdout()));
+    let mut terminal = Terminal::new(backend).context("failed to set up the screen")?;
+    let size = terminal.size().context("failed to read the terminal size")?;
+
+    let (tx, rx) = mpsc::channel();
+    spawn_input_reader(tx.clone())?;
+    spawn_signal_listener(tx.clone())?;
+
+    let mut state = AppState::new(options.panes, (size.width, size.height), options.scrollback_lines);
+    let mut processes: Vec<Option<PtyProcess>> = Vec::new();
+    for pane in 0..state.panes.len() {
+        processes.push(None);
+        spawn_pane(&mut state, &mut processes, pane, &tx);
+    }
+
+    let result = event_loop(&mut state, &mut processes, &mut terminal, &tx, &rx);
+    shutdown(&mut state, &processes, &rx);
+    drop(terminal);
+    drop(guard);
+    result
+}
+
+fn event_loop(
+    state: &mut AppState,
+    processes: &mut [Option<PtyProcess>],
+    terminal: &mut Tui,
+    tx: &Sender<AppEvent>,
+    rx: &Receiver<AppEvent>,
+) -> Result<()> {
+    let mut last_frame = Instant::now().checked_sub(FRAME_INTERVAL).unwrap_or_else(Instant::now);
+    loop {
+        let draw_at = state.needs_redraw.then(|| last_frame + FRAME_INTERVAL);
+        let wake_at = [draw_at, next_deadline(state)].into_iter().flatten().min();
+        let first = match wake_at {
+            // Idle: block until something happens, using no CPU.
+            None => rx.recv().ok(),
+            Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                Ok(event) => Some(event),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            },
+        };
+        let mut pending = first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok()));
+        for event in pending.by_ref().take(MAX_EVENTS_PER_FRAME) {
+            handle(state, processes, event, tx);
+            if state.quitting {
+                return Ok(());
+            }
+        }
+        if next_deadline(state).is_some_and(|at| at <= Instant::now()) {
+            handle(state, processes, AppEvent::Timer, tx);
+        }
+        let now = Instant::now();
+        if state.needs_redraw && now >= last_frame + FRAME_INTERVAL {
+            state.needs_redraw = false;
+            terminal
+                .draw(|frame| crate::ui::draw(frame, state))
+                .context("failed to draw to the terminal")?;
+            last_frame = now;
+        }
+    }
+}
+
+fn handle(
+    state: &mut AppState,
+    processes: &mut [Option<PtyProcess>],
+    event: AppEvent,
+    tx: &Sender<AppEvent>,
+) {
+    for effect in update(state, event, Instant::now()) {
+        execute(state, processes, effect, tx);
+    }
+}
+
+fn execute(
+    state: &mut AppState,
+    processes: &mut [Option<PtyProcess>],
+    effect: Effect,
+    tx: &Sender<AppEvent>,
+) {
+    match effect {
+        Effect::SendInput { pane, bytes } => {
+            if state.panes[pane].screen.lock().scroll_offset() != 0 {
+                state.panes[pane].screen.lock().set_scroll_offset(0);
+                state.needs_redraw = true;
+            }
+            if let Some(process) = &processes[pane] {
+                process.write(bytes);
+            }
+        }
+        Effect::Scroll { pane, action } => {
+            let mut emulator = state.panes[pane].screen.lock();
+            let current = emulator.scroll_offset();
+            let target = match action {
+                ScrollAction::Back(n) => current.saturating_add(n),
+                ScrollAction::Forward(n) => current.saturating_sub(n),
+                ScrollAction::Top => usize::MAX,
+                ScrollAction::Live => 0,
+            };
+            emulator.set_scroll_offset(target);
+        }
+        Effect::Resize { pane, size } => {
+            state.panes[pane].screen.lock().resize(size);
+            if let Some(process) = &mut processes[pane] {
+                if let Err(err) = process.resize(size) {
+                    state.notice = Some(format!("pane {}: {err:#}", pane + 1));
+                }
+            }
+        }
+        Effect::Spawn { pane } => {
+            processes[pane] = None;
+            spawn_pane(state, processes, pane, tx);
+        }
+        Effect::Quit => {}
+    }
+}
+
+fn spawn_pane(
+    state: &mut AppState,
+    processes: &mut [Option<PtyProcess>],
+    pane: PaneId,
+    tx: &Sender<AppEvent>,
+) {
+    let p = &mut state.panes[pane];
+    let notify = {
+        let tx = tx.clone();
+        move |event: PtyEvent| {
+            let _ = tx.send(AppEvent::Pty(event));
+        }
+    };
+    match PtyProcess::spawn(pane, p.generation, &p.spec.program, p.size, p.screen.clone(), notify) {
+        Ok(process) => processes[pane] = Some(process),
+        Err(err) => {
+            let message = format!("{err:#}");
+            p.screen.feed(
+                format!("\r\nloop-tui could not start this pane: {message}\r\nCheck the command, then press the prefix key and r to retry.\r\n")
+                    .as_bytes(),
+            );
+            p.child = ChildState::FailedToStart(message);
+            state.needs_redraw = true;
+        }
+    }
+}
+
+/// Ends every child and waits until each is reaped.
+fn shutdown(state: &mut AppState, processes: &[Option<PtyProcess>], rx: &Receiver<AppEvent>) {
+    let running_panes: Vec<bool> = state
+        .panes
+        .iter()
+        .map(|pane| pane.child == ChildState::Running)
+        .collect();
+    let running: Vec<&PtyProcess> = processes
+        .iter()
+        .zip(running_panes)
+        .filter_map(|(process, running)| process.as_ref().filter(|_| running))
+        .collect();
+    end_children(&running, EXIT_GRACE, |grace| {
+        let deadline = Instant::now() + grace;
+        while state.running_count() > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(event @ AppEvent::Pty(PtyEvent::Exited { .. })) => {
+                    let _ = update(state, event, Instant::now());
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        state.running_count() > 0
+    });
+}
+
+fn spawn_input_reader(tx: Sender<AppEvent>) -> Result<()> {
+    thread::Builder::new()
+        .name("terminal-input".into())
+        .spawn(move || loop {
+            match crossterm::event::read() {
+                Ok(event) => {
+                    if tx.send(AppEvent::Terminal(event)).is_err() {
+                        break;
+                    }
+                }
+                Err(_) => {
+                    // The terminal is gone (closed window): behave as on SIGHUP.
+                    let _ = tx.send(AppEvent::Signal(SIGHUP));
+                    break;
+                }
+            }
+        })
+        .context("failed to start the input thread")?;
+    Ok(())
+}
+
+fn spawn_signal_listener(tx: Sender<AppEvent>) -> Result<()> {
+    let mut signals =
+        Signals::new([SIGTERM, SIGHUP, SIGINT]).context("failed to install signal handlers")?;
+    thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if tx.send(AppEvent::Signal(signal)).is_err() {
+                    break;
+                }
+            }
+        })
+        .context("failed to start the signal thread")?;
+    Ok(())
+}

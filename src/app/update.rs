@@ -1,0 +1,531 @@
+//! The decisions: `update(state, event) -> effects`, with no I/O, so every
+//! key binding and mode change is tested without a terminal or a child.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{
+    Event as TerminalEvent, KeyCode, KeyEvent, KeyEventKind, MouseEvent, MouseEventKind,
+};
+
+use super::event::{AppEvent, Effect, ScrollAction};
+use super::state::{new_screen, AppState, ChildState, Mode};
+use crate::keymap::Command;
+use crate::layout::{frame_layout, inner};
+use crate::pane::input::{encode_mouse, encode_paste, KeyEncoder};
+use crate::pane::pty::PtyEvent;
+
+/// How long a burst of terminal resizes must be quiet before the PTYs are
+/// resized: window managers send dozens of sizes while the user drags, and
+/// each PTY resize makes the agent redraw everything.
+pub const RESIZE_SETTLE: Duration = Duration::from_millis(40);
+
+/// Lines one mouse-wheel step scrolls, as in most terminals.
+pub const WHEEL_LINES: usize = 3;
+
+pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect> {
+    match event {
+        AppEvent::Terminal(TerminalEvent::Key(key)) => {
+            if key.kind == KeyEventKind::Release {
+                return Vec::new();
+            }
+            on_key(state, &key)
+        }
+        AppEvent::Terminal(TerminalEvent::Paste(text)) => on_paste(state, &text),
+        AppEvent::Terminal(TerminalEvent::Mouse(mouse)) => on_mouse(state, &mouse),
+        AppEvent::Terminal(TerminalEvent::Resize(cols, rows)) => {
+            state.term_size = (cols, rows);
+            state.resize_due = Some(now + RESIZE_SETTLE);
+            state.needs_redraw = true;
+            Vec::new()
+        }
+        AppEvent::Terminal(_) => Vec::new(),
+        AppEvent::Pty(PtyEvent::Output { pane, generation }) => {
+            if let Some(p) = state.panes.get(pane).filter(|p| p.generation == generation) {
+                p.screen.take_dirty();
+                state.needs_redraw = true;
+            }
+            Vec::new()
+        }
+        AppEvent::Pty(PtyEvent::Exited {
+            pane,
+            generation,
+            end,
+        }) => {
+            if let Some(p) = state.panes.get_mut(pane).filter(|p| p.generation == generation) {
+                p.screen.take_dirty();
+                state.notice = Some(format!("pane {} {end}", pane + 1));
+                p.child = ChildState::Ended(end);
+                state.needs_redraw = true;
+            }
+            Vec::new()
+        }
+        AppEvent::Signal(_) => quit(state),
+        AppEvent::Timer => match state.resize_due {
+            Some(due) if due <= now => {
+                state.resize_due = None;
+                apply_layout(state)
+            }
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// The earliest time `update` wants an [`AppEvent::Timer`].
+pub fn next_deadline(state: &AppState) -> Option<Instant> {
+    state.resize_due
+}
+
+fn quit(state: &mut AppState) -> Vec<Effect> {
+    state.quitting = true;
+    vec![Effect::Quit]
+}
+
+fn on_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
+    match state.mode {
+        Mode::Normal => {
+            if state.keymap.is_prefix(key) {
+                state.mode = Mode::Prefix;
+                state.needs_redraw = true;
+                return Vec::new();
+            }
+            send_key(state, key)
+        }
+        Mode::Prefix => {
+            state.mode = Mode::Normal;
+            state.needs_redraw = true;
+            match state.keymap.after_prefix(key) {
+                Some(command) => run_command(state, command),
+                None => {
+                    if key.code != KeyCode::Esc {
+                        state.notice = Some(format!(
+                            "{} {} is not bound; {} ? lists the keys",
+                            state.keymap.prefix_name(),
+                            key_name(key),
+                            state.keymap.prefix_name()
+                        ));
+                    }
+                    Vec::new()
+                }
+            }
+        }
+        Mode::Scroll => on_scroll_key(state, key),
+        Mode::Help => {
+            state.mode = Mode::Normal;
+            state.needs_redraw = true;
+            Vec::new()
+        }
+        Mode::ConfirmQuit => {
+            state.needs_redraw = true;
+            if matches!(key.code, KeyCode::Char('y' | 'Y') | KeyCode::Enter) {
+                quit(state)
+            } else {
+                state.mode = Mode::Normal;
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn key_name(key: &KeyEvent) -> String {
+    match key.code {
+        KeyCode::Char(c) => c.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn send_key(state: &AppState, key: &KeyEvent) -> Vec<Effect> {
+    let Some(pane) = state.panes.get(state.focused) else {
+        return Vec::new();
+    };
+    let modes = pane.screen.lock().input_modes();
+    KeyEncoder::encode(key, &modes)
+        .map(|bytes| {
+            vec![Effect::SendInput {
+                pane: state.focused,
+                bytes,
+            }]
+        })
+        .unwrap_or_default()
+}
+
+fn on_paste(state: &mut AppState, text: &str) -> Vec<Effect> {
+    if state.mode != Mode::Normal {
+        return Vec::new();
+    }
+    let Some(pane) = state.panes.get(state.focused) else {
+        return Vec::new();
+    };
+    let modes = pane.screen.lock().input_modes();
+    vec![Effect::SendInput {
+        pane: state.focused,
+        bytes: encode_paste(text, &modes),
+    }]
+}
+
+fn run_command(state: &mut AppState, command: Command) -> Vec<Effect> {
+    let count = state.panes.len();
+    match command {
+        Command::FocusNext | Command::FocusPrev | Command::FocusPane(_) if count == 0 => Vec::new(),
+        Command::FocusNext => focus(state, (state.focused + 1) % count),
+        Command::FocusPrev => focus(state, (state.focused + count - 1) % count),
+        Command::FocusPane(index) => {
+            if index < count {
+                focus(state, index)
+            } else {
+                state.notice = Some(format!("there is no pane {}", index + 1));
+                Vec::new()
+            }
+        }
+        Command::ToggleZoom => {
+            state.zoomed = !state.zoomed;
+            apply_layout(state)
+        }
+        Command::EnterScroll => {
+            state.mode = Mode::Scroll;
+            Vec::new()
+        }
+        Command::Restart => restart(state),
+        Command::Quit => {
+            if state.running_count() > 0 {
+                state.mode = Mode::ConfirmQuit;
+                Vec::new()
+            } else {
+                quit(state)
+            }
+        }
+        Command::Help => {
+            state.mode = Mode::Help;
+            Vec::new()
+        }
+        Command::SendPrefix => vec![Effect::SendInput {
+            pane: state.focused,
+            bytes: vec![state.keymap.prefix_byte()],
+        }],
+    }
+}
+
+fn focus(state: &mut AppState, index: usize) -> Vec<Effect> {
+    state.focused = index;
+    state.needs_redraw = true;
+    // The zoomed view follows the focus, so the zoomed pane's size moves.
+    if state.zoomed {
+        apply_layout(state)
+    } else {
+        Vec::new()
+    }
+}
+
+fn restart(state: &mut AppState) -> Vec<Effect> {
+    let index = state.focused;
+    let scrollback = state.scrollback_lines;
+    let Some(pane) = state.panes.get_mut(index) else {
+        return Vec::new();
+    };
+    if pane.child == ChildState::Running {
+        state.notice = Some(format!(
+            "pane {} is still running; r restarts it after its program exits",
+            index + 1
+        ));
+        return Vec::new();
+    }
+    pane.generation += 1;
+    pane.screen = Arc::new(new_screen(pane.size, scrollback));
+    pane.child = ChildState::Running;
+    state.notice = Some(format!("pane {} restarted", index + 1));
+    vec![Effect::Spawn { pane: index }]
+}
+
+/// Gives every pane the size the current layout assigns it; only real
+/// changes produce an effect.
+fn apply_layout(state: &mut AppState) -> Vec<Effect> {
+    state.needs_redraw = true;
+    let count = state.panes.len();
+    let mut effects = Vec::new();
+    for index in 0..count {
+        let size = state.layout_size(index, count);
+        let pane = &mut state.panes[index];
+        if size != pane.size {
+            pane.size = size;
+            effects.push(Effect::Resize { pane: index, size });
+        }
+    }
+    effects
+}
+
+fn on_scroll_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
+    let pane = state.focused;
+    let page = state
+        .panes
+        .get(pane)
+        .map_or(1, |p| usize::from(p.size.rows.saturating_sub(1)).max(1));
+    let action = match key.code {
+        KeyCode::PageUp => ScrollAction::Back(page),
+        KeyCode::PageDown => ScrollAction::Forward(page),
+        KeyCode::Up | KeyCode::Char('k') => ScrollAction::Back(1),
+        KeyCode::Down | KeyCode::Char('j') => ScrollAction::Forward(1),
+        KeyCode::Char('g') | KeyCode::Home => ScrollAction::Top,
+        KeyCode::Char('G') | KeyCode::End => ScrollAction::Live,
+        KeyCode::Char('q') | KeyCode::Esc => {
+            state.mode = Mode::Normal;
+            ScrollAction::Live
+        }
+        _ => return Vec::new(),
+    };
+    state.needs_redraw = true;
+    vec![Effect::Scroll { pane, action }]
+}
+
+fn on_mouse(state: &mut AppState, mouse: &MouseEvent) -> Vec<Effect> {
+    let layout = frame_layout(state.area(), state.panes.len(), state.zoomed_pane());
+    let hit = layout.panes.iter().enumerate().find_map(|(i, rect)| {
+        rect.filter(|r| r.contains((mouse.column, mouse.row).into()))
+            .map(|r| (i, r))
+    });
+    let Some((index, rect)) = hit else {
+        return Vec::new();
+    };
+    if matches!(mouse.kind, MouseEventKind::Down(_)) && index != state.focused {
+        state.focused = index;
+        state.needs_redraw = true;
+    }
+    let area = inner(rect);
+    let pane = &state.panes[index];
+    let (modes, live) = {
+        let emulator = pane.screen.lock();
+        (emulator.input_modes(), emulator.scroll_offset() == 0)
+    };
+    if state.mode == Mode::Normal
+        && live
+        && pane.child == ChildState::Running
+        && area.contains((mouse.column, mouse.row).into())
+    {
+        if let Some(bytes) = encode_mouse(mouse, mouse.column - area.x, mouse.row - area.y, &modes)
+        {
+            return vec![Effect::SendInput { pane: index, bytes }];
+        }
+        if modes.mouse_mode != crate::pane::emulator::MouseMode::None {
+            return Vec::new();
+        }
+    }
+    let action = match mouse.kind {
+        MouseEventKind::ScrollUp => ScrollAction::Back(WHEEL_LINES),
+        MouseEventKind::ScrollDown => ScrollAction::Forward(WHEEL_LINES),
+        _ => return Vec::new(),
+    };
+    state.needs_redraw = true;
+    vec![Effect::Scroll {
+        pane: index,
+        action,
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::PaneSpec;
+    use crate::pane::emulator::PaneSize;
+    use crate::pane::pty::PaneProgram;
+    use crate::pane::ChildEnd;
+    use crossterm::event::{KeyModifiers, MouseButton};
+
+    fn state(n: usize) -> AppState {
+        let specs = (0..n)
+            .map(|i| PaneSpec {
+                title: format!("p{i}"),
+                program: PaneProgram::Shell("true".into()),
+            })
+            .collect();
+        AppState::new(specs, (200, 50), 100)
+    }
+
+    fn key(code: KeyCode) -> AppEvent {
+        AppEvent::Terminal(TerminalEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    fn prefix() -> AppEvent {
+        AppEvent::Terminal(TerminalEvent::Key(KeyEvent::new(
+            KeyCode::Char(']'),
+            KeyModifiers::CONTROL,
+        )))
+    }
+
+    fn run(s: &mut AppState, events: Vec<AppEvent>) -> Vec<Effect> {
+        let now = Instant::now();
+        events.into_iter().flat_map(|e| update(s, e, now)).collect()
+    }
+
+    #[test]
+    fn keys_go_to_the_focused_pane_and_prefix_moves_focus() {
+        let mut s = state(2);
+        let fx = run(&mut s, vec![key(KeyCode::Char('a'))]);
+        assert_eq!(fx, vec![Effect::SendInput { pane: 0, bytes: b"a".to_vec() }]);
+        let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('o')), key(KeyCode::Char('b'))]);
+        assert_eq!(s.focused, 1);
+        assert_eq!(fx, vec![Effect::SendInput { pane: 1, bytes: b"b".to_vec() }]);
+        run(&mut s, vec![prefix(), key(KeyCode::Char('1'))]);
+        assert_eq!(s.focused, 0);
+        run(&mut s, vec![prefix(), key(KeyCode::Left)]);
+        assert_eq!(s.focused, 1, "previous wraps around");
+    }
+
+    #[test]
+    fn prefix_twice_sends_a_literal_prefix_and_unbound_keys_are_swallowed() {
+        let mut s = state(1);
+        let fx = run(&mut s, vec![prefix(), prefix()]);
+        assert_eq!(fx, vec![Effect::SendInput { pane: 0, bytes: vec![0x1d] }]);
+        assert_eq!(s.mode, Mode::Normal);
+        let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('x'))]);
+        assert!(fx.is_empty());
+        assert!(s.notice.as_deref().is_some_and(|n| n.contains("not bound")));
+        assert_eq!(s.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn zoom_resizes_the_focused_pane_to_the_whole_screen_and_back() {
+        let mut s = state(2);
+        let before = s.panes[0].size;
+        assert_eq!(before, PaneSize { rows: 47, cols: 98 });
+        let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('z'))]);
+        let full = PaneSize { rows: 47, cols: 198 };
+        assert_eq!(fx, vec![Effect::Resize { pane: 0, size: full }]);
+        let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('z'))]);
+        assert_eq!(fx, vec![Effect::Resize { pane: 0, size: before }]);
+    }
+
+    #[test]
+    fn a_burst_of_resizes_becomes_one_pty_resize_per_pane() {
+        let mut s = state(2);
+        let t0 = Instant::now();
+        for (i, w) in [150u16, 170, 190, 120].into_iter().enumerate() {
+            let at = t0 + Duration::from_millis(5 * i as u64);
+            assert!(update(&mut s, AppEvent::Terminal(TerminalEvent::Resize(w, 40)), at).is_empty());
+        }
+        assert!(update(&mut s, AppEvent::Timer, t0 + Duration::from_millis(20)).is_empty());
+        let due = next_deadline(&s).expect("a resize is pending");
+        let fx = update(&mut s, AppEvent::Timer, due);
+        // 120 columns is too narrow for two 80-column panes: stacked.
+        assert_eq!(
+            fx,
+            vec![
+                Effect::Resize { pane: 0, size: PaneSize { rows: 18, cols: 118 } },
+                Effect::Resize { pane: 1, size: PaneSize { rows: 17, cols: 118 } },
+            ]
+        );
+        assert!(update(&mut s, AppEvent::Timer, due).is_empty());
+    }
+
+    #[test]
+    fn quit_asks_while_children_run_and_not_after() {
+        let mut s = state(1);
+        assert!(run(&mut s, vec![prefix(), key(KeyCode::Char('q'))]).is_empty());
+        assert_eq!(s.mode, Mode::ConfirmQuit);
+        assert!(run(&mut s, vec![key(KeyCode::Char('n'))]).is_empty());
+        assert_eq!(s.mode, Mode::Normal);
+        run(
+            &mut s,
+            vec![AppEvent::Pty(PtyEvent::Exited { pane: 0, generation: 0, end: ChildEnd::Exited(0) })],
+        );
+        let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('q'))]);
+        assert_eq!(fx, vec![Effect::Quit]);
+        assert!(s.quitting);
+    }
+
+    #[test]
+    fn restart_only_after_exit_and_stale_events_are_ignored() {
+        let mut s = state(1);
+        assert!(run(&mut s, vec![prefix(), key(KeyCode::Char('r'))]).is_empty());
+        run(
+            &mut s,
+            vec![AppEvent::Pty(PtyEvent::Exited { pane: 0, generation: 0, end: ChildEnd::Signaled("SIGKILL".into()) })],
+        );
+        assert_eq!(s.panes[0].child.label(), "killed by SIGKILL");
+        let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('r'))]);
+        assert_eq!(fx, vec![Effect::Spawn { pane: 0 }]);
+        assert_eq!(s.panes[0].generation, 1);
+        run(
+            &mut s,
+            vec![AppEvent::Pty(PtyEvent::Exited { pane: 0, generation: 0, end: ChildEnd::Exited(3) })],
+        );
+        assert_eq!(s.panes[0].child, ChildState::Running, "an old child's exit is ignored");
+    }
+
+    #[test]
+    fn scroll_mode_keys_move_the_view_and_q_leaves() {
+        let mut s = state(1);
+        run(&mut s, vec![prefix(), key(KeyCode::Char('['))]);
+        assert_eq!(s.mode, Mode::Scroll);
+        let fx = run(
+            &mut s,
+            vec![key(KeyCode::PageUp), key(KeyCode::Char('k')), key(KeyCode::Char('g')), key(KeyCode::Char('a'))],
+        );
+        let pane = 0;
+        assert_eq!(
+            fx,
+            vec![
+                Effect::Scroll { pane, action: ScrollAction::Back(46) },
+                Effect::Scroll { pane, action: ScrollAction::Back(1) },
+                Effect::Scroll { pane, action: ScrollAction::Top },
+            ],
+            "other keys do nothing and never reach the child"
+        );
+        let fx = run(&mut s, vec![key(KeyCode::Esc)]);
+        assert_eq!(fx, vec![Effect::Scroll { pane, action: ScrollAction::Live }]);
+        assert_eq!(s.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn help_overlay_opens_and_any_key_closes_it() {
+        let mut s = state(1);
+        run(&mut s, vec![prefix(), key(KeyCode::Char('?'))]);
+        assert_eq!(s.mode, Mode::Help);
+        assert!(run(&mut s, vec![key(KeyCode::Char('a'))]).is_empty());
+        assert_eq!(s.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn mouse_is_forwarded_only_when_asked_otherwise_wheel_scrolls() {
+        let mut s = state(2);
+        let wheel = |col| {
+            AppEvent::Terminal(TerminalEvent::Mouse(MouseEvent {
+                kind: MouseEventKind::ScrollUp,
+                column: col,
+                row: 5,
+                modifiers: KeyModifiers::NONE,
+            }))
+        };
+        let fx = run(&mut s, vec![wheel(150)]);
+        assert_eq!(fx, vec![Effect::Scroll { pane: 1, action: ScrollAction::Back(WHEEL_LINES) }]);
+        s.panes[1].screen.feed(b"\x1b[?1000h\x1b[?1006h");
+        let fx = run(&mut s, vec![wheel(150)]);
+        assert_eq!(
+            fx,
+            vec![Effect::SendInput { pane: 1, bytes: b"\x1b[<64;50;5M".to_vec() }]
+        );
+        let click = AppEvent::Terminal(TerminalEvent::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 150,
+            row: 5,
+            modifiers: KeyModifiers::NONE,
+        }));
+        run(&mut s, vec![click]);
+        assert_eq!(s.focused, 1, "a click focuses the pane under it");
+    }
+
+    #[test]
+    fn paste_is_bracketed_for_children_that_asked() {
+        let mut s = state(1);
+        s.panes[0].screen.feed(b"\x1b[?2004h");
+        let fx = run(&mut s, vec![AppEvent::Terminal(TerminalEvent::Paste("hi\n".into()))]);
+        assert_eq!(
+            fx,
+            vec![Effect::SendInput { pane: 0, bytes: b"\x1b[200~hi\r\x1b[201~".to_vec() }]
+        );
+    }
+
+    #[test]
+    fn signals_quit() {
+        let mut s = state(1);
+        assert_eq!(run(&mut s, vec![AppEvent::Signal(15)]), vec![Effect::Quit]);
+    }
+}

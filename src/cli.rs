@@ -1,0 +1,54 @@
+//! Command-line definitions only.
+
+use clap::{Parser, Subcommand};
+
+use crate::keymap::BINDINGS;
+
+/// Builds the "default keys" section of `--help` from the key table, so the
+/// help text can never disagree with the bindings.
+fn keys_help() -> String {
+    let mut text = String::from(
+        "Keys: press the prefix Ctrl-] then one of these; every other key goes to the focused pane.\n",
+    );
+    for (key, what) in BINDINGS {
+        text.push_str(&format!("  {key:<12} {what}\n"));
+    }
+    text.push_str(
+        "\nMouse: clicking a pane focuses it; the wheel scrolls a pane's history unless its program \
+         asked for the mouse.\n\nExamples:\n  loop-tui demo\n  loop-tui --pane claude --pane codex\n  \
+         loop-tui --pane 'htop' --pane 'tail -f build.log'",
+    );
+    text
+}
+
+/// loop-tui: run terminal coding agents side by side in one full-screen
+/// terminal, each in its own PTY.
+#[derive(Debug, Parser)]
+#[command(name = "loop-tui", version, about, after_help = keys_help())]
+pub struct Cli {
+    /// Run this shell command line in its own pane (repeatable; panes are
+    /// placed side by side when each gets at least 80 columns, else stacked).
+    /// The command runs with `$SHELL -c` (or /bin/sh) in the current directory.
+    #[arg(long = "pane", value_name = "CMD")]
+    pub panes: Vec<String>,
+
+    /// Lines of history kept per pane for scroll mode.
+    #[arg(long, value_name = "LINES", default_value_t = 10_000)]
+    pub scrollback: usize,
+
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Start two built-in demo agents side by side (no API keys, nothing to install).
+    Demo,
+    /// Run one built-in demo agent in this terminal (used by `demo`).
+    #[command(hide = true)]
+    DemoAgent {
+        /// The agent's name, shown in its banner.
+        #[arg(long, default_value = "demo")]
+        name: String,
+    },
+}

@@ -1,0 +1,14 @@
+//! loop-tui: a full-screen terminal multiplexer for agent-to-agent pair
+//! programming.
+//!
+//! `pane` is the core (PTYs, emulators, input encoding) and never touches
+//! ratatui; `app` owns the state and decides; `ui` only draws.
+
+pub mod app;
+pub mod cli;
+// DEMO pub mod demo;
+pub mod keymap;
+pub mod layout;
+pub mod pane;
+pub mod terminal;
+pub mod ui;

@@ -1,0 +1,153 @@
+//! The terminal emulator behind a small trait, so the rest of loop-tui never
+//! depends on one emulator crate (and never on ratatui: this is core).
+
+/// A colour as a child program asked for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CellColor {
+    /// The outer terminal's own default colour.
+    #[default]
+    Default,
+    /// One of the 256 indexed colours (0–15 are the ANSI 16).
+    Indexed(u8),
+    /// A 24-bit colour.
+    Rgb(u8, u8, u8),
+}
+
+/// Text attributes of one cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct CellAttrs {
+    pub bold: bool,
+    pub dim: bool,
+    pub italic: bool,
+    pub underline: bool,
+    pub inverse: bool,
+}
+
+/// One visible cell, borrowed from the emulator while its lock is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellView<'a> {
+    /// The grapheme in this cell; empty for a blank cell.
+    pub text: &'a str,
+    pub fg: CellColor,
+    pub bg: CellColor,
+    pub attrs: CellAttrs,
+    /// The first half of a double-width character (CJK, emoji).
+    pub wide: bool,
+    /// The second half of a double-width character: draw nothing here.
+    pub wide_continuation: bool,
+}
+
+/// Where the cursor is and whether the child wants it shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CursorState {
+    pub row: u16,
+    pub col: u16,
+    pub visible: bool,
+}
+
+/// Which mouse events the child asked to receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MouseMode {
+    #[default]
+    None,
+    /// X10: button presses only.
+    Press,
+    /// Normal tracking (1000): presses and releases.
+    PressRelease,
+    /// Button-event tracking (1002): also motion while a button is held.
+    ButtonMotion,
+    /// Any-event tracking (1003): all motion.
+    AnyMotion,
+}
+
+/// How mouse events must be encoded for the child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MouseEncoding {
+    /// `ESC [ M` followed by three bytes, coordinates limited to 223.
+    #[default]
+    Default,
+    /// Like default, but coordinates are UTF-8 encoded (1005).
+    Utf8,
+    /// `ESC [ < b ; x ; y M/m` (1006).
+    Sgr,
+}
+
+/// The input modes a child has set, which decide how keys, pastes and mouse
+/// events are encoded for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InputModes {
+    /// DECCKM: arrows send `ESC O A` instead of `ESC [ A`.
+    pub application_cursor: bool,
+    /// DECKPAM: the keypad sends application sequences.
+    pub application_keypad: bool,
+    /// Mode 2004: pastes must be wrapped in `ESC[200~` … `ESC[201~`.
+    pub bracketed_paste: bool,
+    pub mouse_mode: MouseMode,
+    pub mouse_encoding: MouseEncoding,
+    /// The child is drawing on the alternate screen.
+    pub alternate_screen: bool,
+}
+
+/// Size of a pane's inner area in cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaneSize {
+    pub rows: u16,
+    pub cols: u16,
+}
+
+impl PaneSize {
+    /// A size the emulator and the PTY accept: both dimensions at least 1.
+    pub fn clamped(self) -> Self {
+        Self {
+            rows: self.rows.max(1),
+            cols: self.cols.max(1),
+        }
+    }
+}
+
+/// A terminal emulator for one pane: it is fed the child's output, and the
+/// renderer reads the visible cells back.
+pub trait Emulator: Send {
+    /// Parses a chunk of the child's output.
+    fn process(&mut self, bytes: &[u8]);
+    /// Changes the screen size (the PTY is resized separately).
+    fn resize(&mut self, size: PaneSize);
+    fn size(&self) -> PaneSize;
+    /// The cell at a visible position, taking the scrollback view into account.
+    fn cell(&self, row: u16, col: u16) -> Option<CellView<'_>>;
+    fn cursor(&self) -> CursorState;
+    fn input_modes(&self) -> InputModes;
+    /// The window title the child set with OSC 0/2, if any.
+    fn title(&self) -> &str;
+    /// How many lines of history are kept above the live screen.
+    fn scrollback_len(&self) -> usize;
+    /// Shows the screen `lines` back in history (0 is the live screen);
+    /// returns the offset actually used after clamping.
+    fn set_scroll_offset(&mut self, lines: usize) -> usize;
+    fn scroll_offset(&self) -> usize;
+    /// Bytes the emulator must send back to the child (answers to queries
+    /// such as the cursor position report), drained by the caller.
+    fn take_replies(&mut self) -> Vec<u8>;
+    /// Whether the child rang the bell since the last call.
+    fn take_bell(&mut self) -> bool;
+    /// The visible text, one line per row, trailing blanks trimmed.
+    fn text_contents(&self) -> String {
+        let size = self.size();
+        let mut out = String::new();
+        for row in 0..size.rows {
+            let mut line = String::new();
+            for col in 0..size.cols {
+                match self.cell(row, col) {
+                    Some(cell) if cell.wide_continuation => {}
+                    Some(cell) if cell.text.is_empty() => line.push(' '),
+                    Some(cell) => line.push_str(cell.text),
+                    None => {}
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,265 @@
+//! A child process in its own PTY: spawning, the reader thread that feeds
+//! the pane's emulator, the writer queue, resizing and ending the child.
+
+use std::io::{Read, Write};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
+
+use super::emulator::PaneSize;
+use super::screen::PaneScreen;
+use super::{ChildEnd, PaneId};
+
+/// What to run in a pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaneProgram {
+    /// A shell command line, run with `$SHELL -c` (or `/bin/sh -c`).
+    Shell(String),
+    /// A program and its arguments, run directly.
+    Exec(Vec<String>),
+}
+
+impl PaneProgram {
+    fn command(&self) -> CommandBuilder {
+        match self {
+            Self::Shell(line) => {
+                let shell = std::env::var("SHELL")
+                    .ok()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "/bin/sh".to_owned());
+                let mut cmd = CommandBuilder::new(shell);
+                cmd.arg("-c");
+                cmd.arg(line);
+                cmd
+            }
+            Self::Exec(argv) => {
+                let mut cmd = CommandBuilder::new(argv.first().map_or("/bin/sh", String::as_str));
+                cmd.args(argv.iter().skip(1));
+                cmd
+            }
+        }
+    }
+}
+
+/// What the PTY threads tell the app loop. The bytes themselves never travel
+/// this way: the reader parses them into the pane's screen and only wakes the
+/// loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PtyEvent {
+    /// New output was parsed into the pane's screen.
+    Output { pane: PaneId, generation: u32 },
+    /// The child ended; its output has been drained.
+    Exited {
+        pane: PaneId,
+        generation: u32,
+        end: ChildEnd,
+    },
+}
+
+/// A running child in a PTY. Dropping it closes the PTY, which hangs the
+/// child up.
+pub struct PtyProcess {
+    master: Box<dyn MasterPty + Send>,
+    writer: Sender<Vec<u8>>,
+    pid: Option<u32>,
+    size: PaneSize,
+}
+
+/// How long the waiter gives the reader to drain the last output after the
+/// child exits, so the pane shows the final screen. Grandchildren that keep
+/// the PTY open must not delay the exit status for long.
+const DRAIN_GRACE: Duration = Duration::from_millis(300);
+
+/// Reads of 64 KiB keep the parse lock short (about 2 ms at vt100's
+/// ~30 MB/s) while still amortising the syscall.
+const READ_CHUNK: usize = 64 * 1024;
+
+impl PtyProcess {
+    /// Starts `program` in a new PTY of `size`, in the current directory.
+    /// Output is parsed into `screen`; `notify` hears about output and exit.
+    pub fn spawn<F>(
+        pane: PaneId,
+        generation: u32,
+        program: &PaneProgram,
+        size: PaneSize,
+        screen: Arc<PaneScreen>,
+        notify: F,
+    ) -> Result<Self>
+    where
+        F: Fn(PtyEvent) + Send + Clone + 'static,
+    {
+        let size = size.clamped();
+        let pair = native_pty_system()
+            .openpty(pty_size(size))
+            .context("failed to open a PTY")?;
+        let mut cmd = program.command();
+        cmd.cwd(std::env::current_dir().context("failed to read the current directory")?);
+        // Agents pick their colour depth and key protocol from these; a
+        // stray TMUX makes Claude Code drop to 256 colours.
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("COLORTERM", "truecolor");
+        cmd.env_remove("TMUX");
+        cmd.env_remove("TMUX_PANE");
+        let mut child = pair
+            .slave
+            .spawn_command(cmd)
+            .with_context(|| format!("failed to start {program:?}"))?;
+        // Keeping the slave open here would stop EOF from ever arriving.
+        drop(pair.slave);
+        let pid = child.process_id();
+
+        let reader = pair
+            .master
+            .try_clone_reader()
+            .context("failed to read from the PTY")?;
+        let writer = pair
+            .master
+            .take_writer()
+            .context("failed to write to the PTY")?;
+        let (write_tx, write_rx) = mpsc::channel::<Vec<u8>>();
+        spawn_writer(pane, writer, write_rx)?;
+
+        let (drained_tx, drained_rx) = mpsc::channel::<()>();
+        let reply_tx = write_tx.clone();
+        let on_output = notify.clone();
+        thread::Builder::new()
+            .name(format!("pty-reader-{pane}"))
+            .spawn(move || {
+                read_loop(reader, &screen, &reply_tx, || {
+                    on_output(PtyEvent::Output { pane, generation });
+                });
+                let _ = drained_tx.send(());
+            })
+            .context("failed to start the PTY reader thread")?;
+
+        thread::Builder::new()
+            .name(format!("pty-waiter-{pane}"))
+            .spawn(move || {
+                let end = child
+                    .wait()
+                    .map_or(ChildEnd::Unknown, |status| ChildEnd::from_status(&status));
+                let _ = drained_rx.recv_timeout(DRAIN_GRACE);
+                notify(PtyEvent::Exited {
+                    pane,
+                    generation,
+                    end,
+                });
+            })
+            .context("failed to start the PTY waiter thread")?;
+
+        Ok(Self {
+            master: pair.master,
+            writer: write_tx,
+            pid,
+            size,
+        })
+    }
+
+    /// Queues bytes for the child; never blocks, even if the child has
+    /// stopped reading.
+    pub fn write(&self, bytes: Vec<u8>) {
+        let _ = self.writer.send(bytes);
+    }
+
+    /// Resizes the PTY (the child gets SIGWINCH) if the size really changed.
+    pub fn resize(&mut self, size: PaneSize) -> Result<()> {
+        let size = size.clamped();
+        if size == self.size {
+            return Ok(());
+        }
+        self.master
+            .resize(pty_size(size))
+            .context("failed to resize the PTY")?;
+        self.size = size;
+        Ok(())
+    }
+
+    /// Sends `signal` to the child's process group (the child leads its own
+    /// session, so this also reaches what it started in the foreground).
+    pub fn signal(&self, signal: Signal) {
+        if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
+            let _ = killpg(Pid::from_raw(pid), signal);
+        }
+    }
+}
+
+fn pty_size(size: PaneSize) -> PtySize {
+    PtySize {
+        rows: size.rows,
+        cols: size.cols,
+        pixel_width: 0,
+        pixel_height: 0,
+    }
+}
+
+fn spawn_writer(
+    pane: PaneId,
+    mut writer: Box<dyn Write + Send>,
+    queue: Receiver<Vec<u8>>,
+) -> Result<()> {
+    // Writing is its own thread: a child that stops reading its input must
+    // stall only this queue, never the UI.
+    thread::Builder::new()
+        .name(format!("pty-writer-{pane}"))
+        .spawn(move || {
+            while let Ok(bytes) = queue.recv() {
+                if writer.write_all(&bytes).and_then(|()| writer.flush()).is_err() {
+                    break;
+                }
+            }
+        })
+        .context("failed to start the PTY writer thread")?;
+    Ok(())
+}
+
+fn read_loop(
+    mut reader: Box<dyn Read + Send>,
+    screen: &PaneScreen,
+    replies: &Sender<Vec<u8>>,
+    wake: impl Fn(),
+) {
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        // On Linux a read on the master fails with EIO once the child side
+        // is gone: that is the end of output, like EOF.
+        let n = match reader.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let reply = screen.feed(&buf[..n]);
+        if !reply.is_empty() {
+            let _ = replies.send(reply);
+        }
+        if screen.mark_dirty() {
+            wake();
+        }
+    }
+}
+
+/// Ends every given child: SIGHUP first (what closing a terminal sends),
+/// then SIGTERM, then SIGKILL. `wait_all` waits up to the given time for
+/// every child to be reaped and says whether any is still alive.
+pub fn end_children(
+    processes: &[&PtyProcess],
+    grace: Duration,
+    mut wait_all: impl FnMut(Duration) -> bool,
+) {
+    for signal in [Signal::SIGHUP, Signal::SIGTERM, Signal::SIGKILL] {
+        for p in processes {
+            p.signal(signal);
+            if signal == Signal::SIGTERM {
+                // A stopped child cannot act on SIGTERM until it continues.
+                p.signal(Signal::SIGCONT);
+            }
+        }
+        if !wait_all(grace) {
+            return;
+        }
+    }
+}

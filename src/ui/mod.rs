@@ -1,0 +1,98 @@
+//! Rendering only: every frame is drawn from `&AppState`.
+
+mod overlay;
+mod status_bar;
+pub mod term_view;
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+use ratatui::Frame;
+
+use crate::app::state::{AppState, ChildState, Mode, PaneState};
+use crate::layout::{frame_layout, inner};
+
+/// The accent of the focused pane's border and of mode indicators.
+pub const ACCENT: Color = Color::Cyan;
+
+pub fn draw(frame: &mut Frame, state: &AppState) {
+    let layout = frame_layout(frame.area(), state.panes.len(), state.zoomed_pane());
+    for (index, rect) in layout.panes.iter().enumerate() {
+        if let Some(rect) = rect {
+            draw_pane(frame, state, index, *rect);
+        }
+    }
+    status_bar::draw(frame, state, layout.status_bar);
+    match state.mode {
+        Mode::Help => overlay::help(frame, state),
+        Mode::ConfirmQuit => overlay::confirm_quit(frame, state),
+        _ => {}
+    }
+}
+
+fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
+    let pane = &state.panes[index];
+    let focused = index == state.focused;
+    let emulator = pane.screen.lock();
+    let offset = emulator.scroll_offset();
+    let border_style = if focused {
+        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().fg(Color::DarkGray)
+    };
+    let mut block = Block::new()
+        .borders(Borders::ALL)
+        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_style(border_style)
+        .title(pane_title(pane, index, focused, emulator.title()));
+    if offset > 0 {
+        block = block.title_bottom(
+            Line::from(format!(
+                " scrolled back {offset}/{} lines ",
+                emulator.scrollback_len()
+            ))
+            .right_aligned()
+            .style(Style::new().fg(Color::Black).bg(Color::Yellow)),
+        );
+    }
+    let area = inner(rect);
+    frame.render_widget(block, rect);
+    term_view::render(&**emulator, area, frame.buffer_mut());
+    let cursor = emulator.cursor();
+    if focused
+        && state.mode == Mode::Normal
+        && cursor.visible
+        && cursor.row < area.height
+        && cursor.col < area.width
+    {
+        frame.set_cursor_position((area.x + cursor.col, area.y + cursor.row));
+    }
+}
+
+fn pane_title<'a>(pane: &'a PaneState, index: usize, focused: bool, osc_title: &str) -> Line<'a> {
+    let name_style = if focused {
+        Style::new().fg(Color::Black).bg(ACCENT).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().fg(Color::Gray)
+    };
+    let state_style = match &pane.child {
+        ChildState::Running => Style::new().fg(Color::Green),
+        ChildState::Ended(crate::pane::ChildEnd::Exited(0)) => Style::new().fg(Color::Yellow),
+        _ => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+    };
+    let mut name = format!(" {} {} ", index + 1, pane.spec.title);
+    if !osc_title.is_empty() && osc_title != pane.spec.title {
+        name.push_str(&format!("· {} ", sanitize_title(osc_title)));
+    }
+    Line::from(vec![
+        Span::styled(name, name_style),
+        Span::styled(format!(" {} ", pane.child.label()), state_style),
+    ])
+}
+
+/// A title set by a child is drawn in our border: keep it to one line of
+/// printable text.
+fn sanitize_title(title: &str) -> String {
+    title.chars().filter(|c| !c.is_control()).take(60).collect()
+}

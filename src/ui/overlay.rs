@@ -1,0 +1,79 @@
+//! Pop-ups drawn over the panes: the key help and the quit confirmation.
+
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::ACCENT;
+use crate::app::state::AppState;
+use crate::keymap::BINDINGS;
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [rect] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(row);
+    rect
+}
+
+fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'_>>, width: u16) {
+    let height = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2);
+    let rect = centered(frame.area(), width.min(frame.area().width), height.min(frame.area().height));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .border_style(Style::new().fg(ACCENT))
+                .title(Span::styled(title, Style::new().add_modifier(Modifier::BOLD))),
+        ),
+        rect,
+    );
+}
+
+pub fn help(frame: &mut Frame, state: &AppState) {
+    let prefix = state.keymap.prefix_name();
+    let key = Style::new().fg(ACCENT).add_modifier(Modifier::BOLD);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::raw("Press "),
+            Span::styled(prefix.clone(), key),
+            Span::raw(", then:"),
+        ]),
+        Line::raw(""),
+    ];
+    for (k, what) in BINDINGS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {k:<12}"), key),
+            Span::raw(*what),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Every other key goes to the focused pane. The mouse wheel scrolls a pane's history unless its program uses the mouse.",
+        Style::new().fg(Color::Gray),
+    ));
+    popup(frame, " loop-tui keys ", lines, 72);
+}
+
+pub fn confirm_quit(frame: &mut Frame, state: &AppState) {
+    let running = state.running_count();
+    let lines = vec![
+        Line::raw(format!(
+            "{running} program{} still running. Quit and end {}?",
+            if running == 1 { " is" } else { "s are" },
+            if running == 1 { "it" } else { "them" }
+        )),
+        Line::from(vec![
+            Span::styled("y", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+            Span::raw(" quit   "),
+            Span::styled("n", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+            Span::raw(" stay"),
+        ]),
+    ];
+    popup(frame, " Quit loop-tui? ", lines, 56);
+}

@@ -1,0 +1,79 @@
+//! The one-line status bar: key hints on the left, the mode or the latest
+//! notice on the right.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::ACCENT;
+use crate::app::state::{AppState, Mode};
+
+pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    let prefix = state.keymap.prefix_name();
+    let key = Style::new().fg(ACCENT).add_modifier(Modifier::BOLD);
+    let text = Style::new().fg(Color::Gray);
+    let mut spans = Vec::new();
+    let (badge, hints): (Option<&str>, &[(&str, &str)]) = match state.mode {
+        Mode::Normal => (
+            None,
+            &[
+                ("o", "next"),
+                ("1-9", "pane"),
+                ("z", "zoom"),
+                ("[", "scroll"),
+                ("r", "restart"),
+                ("q", "quit"),
+                ("?", "help"),
+            ],
+        ),
+        Mode::Prefix => (
+            Some(" PREFIX "),
+            &[
+                ("o", "next"),
+                ("1-9", "pane"),
+                ("z", "zoom"),
+                ("[", "scroll"),
+                ("r", "restart"),
+                ("q", "quit"),
+                ("?", "help"),
+            ],
+        ),
+        Mode::Scroll => (
+            Some(" SCROLL "),
+            &[("PgUp/PgDn ↑/↓", "move"), ("g/G", "top/bottom"), ("q/Esc", "leave")],
+        ),
+        Mode::Help => (Some(" HELP "), &[("any key", "close")]),
+        Mode::ConfirmQuit => (Some(" QUIT? "), &[("y", "quit"), ("n", "stay")]),
+    };
+    if let Some(badge) = badge {
+        spans.push(Span::styled(
+            badge,
+            Style::new().fg(Color::Black).bg(ACCENT).add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    if state.mode == Mode::Normal {
+        spans.push(Span::styled(format!("{prefix} "), key));
+        spans.push(Span::styled("then ", text));
+    }
+    for (k, what) in hints {
+        spans.push(Span::styled(*k, key));
+        spans.push(Span::styled(format!(" {what}  "), text));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    if let Some(notice) = &state.notice {
+        let width = u16::try_from(notice.chars().count() + 2).unwrap_or(u16::MAX);
+        if width + 40 <= area.width {
+            let at = Rect::new(area.right() - width, area.y, width, 1);
+            frame.render_widget(
+                Paragraph::new(format!(" {notice} ")).style(Style::new().fg(Color::Yellow)),
+                at,
+            );
+        }
+    }
+}

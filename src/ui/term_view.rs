@@ -1,0 +1,65 @@
+//! Copies an emulator's visible cells into a ratatui buffer.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::pane::emulator::{CellAttrs, CellColor, Emulator};
+
+fn color(c: CellColor) -> Color {
+    match c {
+        CellColor::Default => Color::Reset,
+        CellColor::Indexed(i) => Color::Indexed(i),
+        CellColor::Rgb(r, g, b) => Color::Rgb(r, g, b),
+    }
+}
+
+fn modifiers(a: CellAttrs) -> Modifier {
+    let mut m = Modifier::empty();
+    for (on, flag) in [
+        (a.bold, Modifier::BOLD),
+        (a.dim, Modifier::DIM),
+        (a.italic, Modifier::ITALIC),
+        (a.underline, Modifier::UNDERLINED),
+        (a.inverse, Modifier::REVERSED),
+    ] {
+        if on {
+            m |= flag;
+        }
+    }
+    m
+}
+
+/// Draws the emulator's screen into `area`, clipped to whichever is
+/// smaller (the PTY may briefly lag a resize).
+pub fn render(emulator: &dyn Emulator, area: Rect, buf: &mut Buffer) {
+    let area = area.intersection(buf.area);
+    let size = emulator.size();
+    let rows = area.height.min(size.rows);
+    let cols = area.width.min(size.cols);
+    for row in 0..rows {
+        for col in 0..cols {
+            let Some(cell) = emulator.cell(row, col) else {
+                continue;
+            };
+            let target = &mut buf[(area.x + col, area.y + row)];
+            let style = Style::new()
+                .fg(color(cell.fg))
+                .bg(color(cell.bg))
+                .add_modifier(modifiers(cell.attrs));
+            if cell.wide_continuation {
+                // The wide character before this cell covers it; ratatui
+                // skips such cells when diffing, so only its style matters.
+                target.reset();
+                target.set_style(style);
+            } else if cell.wide && col + 1 >= cols {
+                // Half a wide character cannot be drawn at the right edge.
+                target.set_symbol(" ").set_style(style);
+            } else if cell.text.is_empty() {
+                target.set_symbol(" ").set_style(style);
+            } else {
+                target.set_symbol(cell.text).set_style(style);
+            }
+        }
+    }
+}
