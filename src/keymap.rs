@@ -74,8 +74,7 @@ impl Keymap {
         if key.kind == KeyEventKind::Release || !key.modifiers.contains(self.prefix_mods) {
             return false;
         }
-        key.code == self.prefix_code
-            || (self.prefix_byte == 0x1d && key.code == KeyCode::Char('5'))
+        key.code == self.prefix_code || (self.prefix_byte == 0x1d && key.code == KeyCode::Char('5'))
     }
 
     /// The command bound to `key` pressed right after the prefix.
@@ -116,14 +115,38 @@ mod tests {
     fn bindings_after_prefix() {
         let map = Keymap::default();
         let k = |c| KeyEvent::new(c, KeyModifiers::NONE);
-        assert_eq!(map.after_prefix(&k(KeyCode::Char('o'))), Some(Command::FocusNext));
-        assert_eq!(map.after_prefix(&k(KeyCode::Left)), Some(Command::FocusPrev));
-        assert_eq!(map.after_prefix(&k(KeyCode::Char('3'))), Some(Command::FocusPane(2)));
-        assert_eq!(map.after_prefix(&k(KeyCode::Char('z'))), Some(Command::ToggleZoom));
-        assert_eq!(map.after_prefix(&k(KeyCode::Char('['))), Some(Command::EnterScroll));
-        assert_eq!(map.after_prefix(&k(KeyCode::Char('r'))), Some(Command::Restart));
-        assert_eq!(map.after_prefix(&k(KeyCode::Char('q'))), Some(Command::Quit));
-        assert_eq!(map.after_prefix(&k(KeyCode::Char('?'))), Some(Command::Help));
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Char('o'))),
+            Some(Command::FocusNext)
+        );
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Left)),
+            Some(Command::FocusPrev)
+        );
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Char('3'))),
+            Some(Command::FocusPane(2))
+        );
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Char('z'))),
+            Some(Command::ToggleZoom)
+        );
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Char('['))),
+            Some(Command::EnterScroll)
+        );
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Char('r'))),
+            Some(Command::Restart)
+        );
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Char('q'))),
+            Some(Command::Quit)
+        );
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Char('?'))),
+            Some(Command::Help)
+        );
         assert_eq!(map.after_prefix(&k(KeyCode::Char('x'))), None);
         let twice = KeyEvent::new(KeyCode::Char('5'), KeyModifiers::CONTROL);
         assert_eq!(map.after_prefix(&twice), Some(Command::SendPrefix));

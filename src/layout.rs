@@ -23,7 +23,12 @@ pub struct FrameLayout {
 /// last row's panes share its full width. `zoomed` gives one pane all space.
 pub fn frame_layout(area: Rect, count: usize, zoomed: Option<usize>) -> FrameLayout {
     let status_height = u16::from(area.height > 0);
-    let status_bar = Rect::new(area.x, area.bottom() - status_height, area.width, status_height);
+    let status_bar = Rect::new(
+        area.x,
+        area.bottom() - status_height,
+        area.width,
+        status_height,
+    );
     let body = Rect::new(area.x, area.y, area.width, area.height - status_height);
     let panes = match zoomed {
         Some(z) if z < count => (0..count).map(|i| (i == z).then_some(body)).collect(),
@@ -100,7 +105,10 @@ mod tests {
         assert_eq!(l.status_bar, Rect::new(0, 49, 200, 1));
         assert_eq!(l.panes[0], Some(Rect::new(0, 0, 100, 49)));
         assert_eq!(l.panes[1], Some(Rect::new(100, 0, 100, 49)));
-        assert_eq!(pty_size(Rect::new(0, 0, 100, 49)), PaneSize { rows: 47, cols: 98 });
+        assert_eq!(
+            pty_size(Rect::new(0, 0, 100, 49)),
+            PaneSize { rows: 47, cols: 98 }
+        );
     }
 
     #[test]

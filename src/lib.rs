@@ -6,7 +6,7 @@
 
 pub mod app;
 pub mod cli;
-// DEMO pub mod demo;
+pub mod demo;
 pub mod keymap;
 pub mod layout;
 pub mod pane;

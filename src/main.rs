@@ -25,7 +25,7 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<()> {
     let panes = match cli.command {
-        Some(CliCommand::DemoAgent { name }) => { let _ = name; bail!("demo pending") },
+        Some(CliCommand::DemoAgent { name }) => return loop_tui::demo::run_demo_agent(&name),
         Some(CliCommand::Demo) => demo_panes()?,
         None => cli
             .panes
@@ -37,7 +37,9 @@ fn dispatch(cli: Cli) -> Result<()> {
             .collect(),
     };
     if panes.is_empty() {
-        bail!("nothing to run: give one or more --pane \"CMD\", or try `loop-tui demo` (see --help)");
+        bail!(
+            "nothing to run: give one or more --pane \"CMD\", or try `loop-tui demo` (see --help)"
+        );
     }
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("loop-tui is a full-screen program and needs a terminal on stdin and stdout");

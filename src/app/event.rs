@@ -36,11 +36,22 @@ pub enum ScrollAction {
 pub enum Effect {
     /// Bytes the user typed, pasted or clicked, for a pane's child; the
     /// pane returns to its live screen first, as a terminal does.
-    SendInput { pane: PaneId, bytes: Vec<u8> },
-    Scroll { pane: PaneId, action: ScrollAction },
-    Resize { pane: PaneId, size: PaneSize },
+    SendInput {
+        pane: PaneId,
+        bytes: Vec<u8>,
+    },
+    Scroll {
+        pane: PaneId,
+        action: ScrollAction,
+    },
+    Resize {
+        pane: PaneId,
+        size: PaneSize,
+    },
     /// Start the pane's program again (its state already says so).
-    Spawn { pane: PaneId },
+    Spawn {
+        pane: PaneId,
+    },
     /// End every child, restore the terminal and exit.
     Quit,
 }

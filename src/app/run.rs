@@ -45,13 +45,19 @@ pub fn run(options: RunOptions) -> Result<()> {
     // A large buffer turns a frame into one write to the terminal.
     let backend = CrosstermBackend::new(BufWriter::with_capacity(1 << 16, stdout()));
     let mut terminal = Terminal::new(backend).context("failed to set up the screen")?;
-    let size = terminal.size().context("failed to read the terminal size")?;
+    let size = terminal
+        .size()
+        .context("failed to read the terminal size")?;
 
     let (tx, rx) = mpsc::channel();
     spawn_input_reader(tx.clone())?;
     spawn_signal_listener(tx.clone())?;
 
-    let mut state = AppState::new(options.panes, (size.width, size.height), options.scrollback_lines);
+    let mut state = AppState::new(
+        options.panes,
+        (size.width, size.height),
+        options.scrollback_lines,
+    );
     let mut processes: Vec<Option<PtyProcess>> = Vec::new();
     for pane in 0..state.panes.len() {
         processes.push(None);
@@ -72,7 +78,9 @@ fn event_loop(
     tx: &Sender<AppEvent>,
     rx: &Receiver<AppEvent>,
 ) -> Result<()> {
-    let mut last_frame = Instant::now().checked_sub(FRAME_INTERVAL).unwrap_or_else(Instant::now);
+    let mut last_frame = Instant::now()
+        .checked_sub(FRAME_INTERVAL)
+        .unwrap_or_else(Instant::now);
     loop {
         let draw_at = state.needs_redraw.then(|| last_frame + FRAME_INTERVAL);
         let wake_at = [draw_at, next_deadline(state)].into_iter().flatten().min();
@@ -85,7 +93,9 @@ fn event_loop(
                 Err(RecvTimeoutError::Disconnected) => return Ok(()),
             },
         };
-        let mut pending = first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok()));
+        let mut pending = first
+            .into_iter()
+            .chain(std::iter::from_fn(|| rx.try_recv().ok()));
         for event in pending.by_ref().take(MAX_EVENTS_PER_FRAME) {
             handle(state, processes, event, tx);
             if state.quitting {
@@ -173,7 +183,14 @@ fn spawn_pane(
             let _ = tx.send(AppEvent::Pty(event));
         }
     };
-    match PtyProcess::spawn(pane, p.generation, &p.spec.program, p.size, p.screen.clone(), notify) {
+    match PtyProcess::spawn(
+        pane,
+        p.generation,
+        &p.spec.program,
+        p.size,
+        p.screen.clone(),
+        notify,
+    ) {
         Ok(process) => processes[pane] = Some(process),
         Err(err) => {
             let message = format!("{err:#}");

@@ -112,12 +112,12 @@ impl AppState {
     /// The PTY size pane `index` gets in the current layout.
     pub fn layout_size(&self, index: usize, count: usize) -> PaneSize {
         let layout = crate::layout::frame_layout(self.area(), count, self.zoomed_pane());
-        layout
-            .panes
-            .get(index)
-            .copied()
-            .flatten()
-            .map_or(self.panes.get(index).map_or(PaneSize { rows: 1, cols: 1 }, |p| p.size), crate::layout::pty_size)
+        layout.panes.get(index).copied().flatten().map_or(
+            self.panes
+                .get(index)
+                .map_or(PaneSize { rows: 1, cols: 1 }, |p| p.size),
+            crate::layout::pty_size,
+        )
     }
 
     pub fn area(&self) -> ratatui::layout::Rect {

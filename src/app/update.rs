@@ -52,7 +52,11 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
             generation,
             end,
         }) => {
-            if let Some(p) = state.panes.get_mut(pane).filter(|p| p.generation == generation) {
+            if let Some(p) = state
+                .panes
+                .get_mut(pane)
+                .filter(|p| p.generation == generation)
+            {
                 p.screen.take_dirty();
                 state.notice = Some(format!("pane {} {end}", pane + 1));
                 p.child = ChildState::Ended(end);
@@ -359,10 +363,25 @@ mod tests {
     fn keys_go_to_the_focused_pane_and_prefix_moves_focus() {
         let mut s = state(2);
         let fx = run(&mut s, vec![key(KeyCode::Char('a'))]);
-        assert_eq!(fx, vec![Effect::SendInput { pane: 0, bytes: b"a".to_vec() }]);
-        let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('o')), key(KeyCode::Char('b'))]);
+        assert_eq!(
+            fx,
+            vec![Effect::SendInput {
+                pane: 0,
+                bytes: b"a".to_vec()
+            }]
+        );
+        let fx = run(
+            &mut s,
+            vec![prefix(), key(KeyCode::Char('o')), key(KeyCode::Char('b'))],
+        );
         assert_eq!(s.focused, 1);
-        assert_eq!(fx, vec![Effect::SendInput { pane: 1, bytes: b"b".to_vec() }]);
+        assert_eq!(
+            fx,
+            vec![Effect::SendInput {
+                pane: 1,
+                bytes: b"b".to_vec()
+            }]
+        );
         run(&mut s, vec![prefix(), key(KeyCode::Char('1'))]);
         assert_eq!(s.focused, 0);
         run(&mut s, vec![prefix(), key(KeyCode::Left)]);
@@ -373,7 +392,13 @@ mod tests {
     fn prefix_twice_sends_a_literal_prefix_and_unbound_keys_are_swallowed() {
         let mut s = state(1);
         let fx = run(&mut s, vec![prefix(), prefix()]);
-        assert_eq!(fx, vec![Effect::SendInput { pane: 0, bytes: vec![0x1d] }]);
+        assert_eq!(
+            fx,
+            vec![Effect::SendInput {
+                pane: 0,
+                bytes: vec![0x1d]
+            }]
+        );
         assert_eq!(s.mode, Mode::Normal);
         let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('x'))]);
         assert!(fx.is_empty());
@@ -387,10 +412,25 @@ mod tests {
         let before = s.panes[0].size;
         assert_eq!(before, PaneSize { rows: 47, cols: 98 });
         let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('z'))]);
-        let full = PaneSize { rows: 47, cols: 198 };
-        assert_eq!(fx, vec![Effect::Resize { pane: 0, size: full }]);
+        let full = PaneSize {
+            rows: 47,
+            cols: 198,
+        };
+        assert_eq!(
+            fx,
+            vec![Effect::Resize {
+                pane: 0,
+                size: full
+            }]
+        );
         let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('z'))]);
-        assert_eq!(fx, vec![Effect::Resize { pane: 0, size: before }]);
+        assert_eq!(
+            fx,
+            vec![Effect::Resize {
+                pane: 0,
+                size: before
+            }]
+        );
     }
 
     #[test]
@@ -399,7 +439,9 @@ mod tests {
         let t0 = Instant::now();
         for (i, w) in [150u16, 170, 190, 120].into_iter().enumerate() {
             let at = t0 + Duration::from_millis(5 * i as u64);
-            assert!(update(&mut s, AppEvent::Terminal(TerminalEvent::Resize(w, 40)), at).is_empty());
+            assert!(
+                update(&mut s, AppEvent::Terminal(TerminalEvent::Resize(w, 40)), at).is_empty()
+            );
         }
         assert!(update(&mut s, AppEvent::Timer, t0 + Duration::from_millis(20)).is_empty());
         let due = next_deadline(&s).expect("a resize is pending");
@@ -408,8 +450,20 @@ mod tests {
         assert_eq!(
             fx,
             vec![
-                Effect::Resize { pane: 0, size: PaneSize { rows: 18, cols: 118 } },
-                Effect::Resize { pane: 1, size: PaneSize { rows: 17, cols: 118 } },
+                Effect::Resize {
+                    pane: 0,
+                    size: PaneSize {
+                        rows: 18,
+                        cols: 118
+                    }
+                },
+                Effect::Resize {
+                    pane: 1,
+                    size: PaneSize {
+                        rows: 17,
+                        cols: 118
+                    }
+                },
             ]
         );
         assert!(update(&mut s, AppEvent::Timer, due).is_empty());
@@ -424,7 +478,11 @@ mod tests {
         assert_eq!(s.mode, Mode::Normal);
         run(
             &mut s,
-            vec![AppEvent::Pty(PtyEvent::Exited { pane: 0, generation: 0, end: ChildEnd::Exited(0) })],
+            vec![AppEvent::Pty(PtyEvent::Exited {
+                pane: 0,
+                generation: 0,
+                end: ChildEnd::Exited(0),
+            })],
         );
         let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('q'))]);
         assert_eq!(fx, vec![Effect::Quit]);
@@ -437,7 +495,11 @@ mod tests {
         assert!(run(&mut s, vec![prefix(), key(KeyCode::Char('r'))]).is_empty());
         run(
             &mut s,
-            vec![AppEvent::Pty(PtyEvent::Exited { pane: 0, generation: 0, end: ChildEnd::Signaled("SIGKILL".into()) })],
+            vec![AppEvent::Pty(PtyEvent::Exited {
+                pane: 0,
+                generation: 0,
+                end: ChildEnd::Signaled("SIGKILL".into()),
+            })],
         );
         assert_eq!(s.panes[0].child.label(), "killed by SIGKILL");
         let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('r'))]);
@@ -445,9 +507,17 @@ mod tests {
         assert_eq!(s.panes[0].generation, 1);
         run(
             &mut s,
-            vec![AppEvent::Pty(PtyEvent::Exited { pane: 0, generation: 0, end: ChildEnd::Exited(3) })],
+            vec![AppEvent::Pty(PtyEvent::Exited {
+                pane: 0,
+                generation: 0,
+                end: ChildEnd::Exited(3),
+            })],
         );
-        assert_eq!(s.panes[0].child, ChildState::Running, "an old child's exit is ignored");
+        assert_eq!(
+            s.panes[0].child,
+            ChildState::Running,
+            "an old child's exit is ignored"
+        );
     }
 
     #[test]
@@ -457,20 +527,40 @@ mod tests {
         assert_eq!(s.mode, Mode::Scroll);
         let fx = run(
             &mut s,
-            vec![key(KeyCode::PageUp), key(KeyCode::Char('k')), key(KeyCode::Char('g')), key(KeyCode::Char('a'))],
+            vec![
+                key(KeyCode::PageUp),
+                key(KeyCode::Char('k')),
+                key(KeyCode::Char('g')),
+                key(KeyCode::Char('a')),
+            ],
         );
         let pane = 0;
         assert_eq!(
             fx,
             vec![
-                Effect::Scroll { pane, action: ScrollAction::Back(46) },
-                Effect::Scroll { pane, action: ScrollAction::Back(1) },
-                Effect::Scroll { pane, action: ScrollAction::Top },
+                Effect::Scroll {
+                    pane,
+                    action: ScrollAction::Back(46)
+                },
+                Effect::Scroll {
+                    pane,
+                    action: ScrollAction::Back(1)
+                },
+                Effect::Scroll {
+                    pane,
+                    action: ScrollAction::Top
+                },
             ],
             "other keys do nothing and never reach the child"
         );
         let fx = run(&mut s, vec![key(KeyCode::Esc)]);
-        assert_eq!(fx, vec![Effect::Scroll { pane, action: ScrollAction::Live }]);
+        assert_eq!(
+            fx,
+            vec![Effect::Scroll {
+                pane,
+                action: ScrollAction::Live
+            }]
+        );
         assert_eq!(s.mode, Mode::Normal);
     }
 
@@ -495,12 +585,21 @@ mod tests {
             }))
         };
         let fx = run(&mut s, vec![wheel(150)]);
-        assert_eq!(fx, vec![Effect::Scroll { pane: 1, action: ScrollAction::Back(WHEEL_LINES) }]);
+        assert_eq!(
+            fx,
+            vec![Effect::Scroll {
+                pane: 1,
+                action: ScrollAction::Back(WHEEL_LINES)
+            }]
+        );
         s.panes[1].screen.feed(b"\x1b[?1000h\x1b[?1006h");
         let fx = run(&mut s, vec![wheel(150)]);
         assert_eq!(
             fx,
-            vec![Effect::SendInput { pane: 1, bytes: b"\x1b[<64;50;5M".to_vec() }]
+            vec![Effect::SendInput {
+                pane: 1,
+                bytes: b"\x1b[<64;50;5M".to_vec()
+            }]
         );
         let click = AppEvent::Terminal(TerminalEvent::Mouse(MouseEvent {
             kind: MouseEventKind::Down(MouseButton::Left),
@@ -516,10 +615,16 @@ mod tests {
     fn paste_is_bracketed_for_children_that_asked() {
         let mut s = state(1);
         s.panes[0].screen.feed(b"\x1b[?2004h");
-        let fx = run(&mut s, vec![AppEvent::Terminal(TerminalEvent::Paste("hi\n".into()))]);
+        let fx = run(
+            &mut s,
+            vec![AppEvent::Terminal(TerminalEvent::Paste("hi\n".into()))],
+        );
         assert_eq!(
             fx,
-            vec![Effect::SendInput { pane: 0, bytes: b"\x1b[200~hi\r\x1b[201~".to_vec() }]
+            vec![Effect::SendInput {
+                pane: 0,
+                bytes: b"\x1b[200~hi\r\x1b[201~".to_vec()
+            }]
         );
     }
 

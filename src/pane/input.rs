@@ -368,21 +368,43 @@ mod tests {
         let mut modes = InputModes::default();
         assert_eq!(encode_mouse(&click, 4, 2, &modes), None);
         modes.mouse_mode = MouseMode::PressRelease;
-        assert_eq!(encode_mouse(&click, 4, 2, &modes), Some(b"\x1b[M %#".to_vec()));
-        assert_eq!(encode_mouse(&release, 4, 2, &modes), Some(b"\x1b[M#%#".to_vec()));
+        assert_eq!(
+            encode_mouse(&click, 4, 2, &modes),
+            Some(b"\x1b[M %#".to_vec())
+        );
+        assert_eq!(
+            encode_mouse(&release, 4, 2, &modes),
+            Some(b"\x1b[M#%#".to_vec())
+        );
         assert_eq!(encode_mouse(&moved, 4, 2, &modes), None);
         modes.mouse_encoding = MouseEncoding::Sgr;
-        assert_eq!(encode_mouse(&click, 4, 2, &modes), Some(b"\x1b[<0;5;3M".to_vec()));
-        assert_eq!(encode_mouse(&release, 4, 2, &modes), Some(b"\x1b[<0;5;3m".to_vec()));
+        assert_eq!(
+            encode_mouse(&click, 4, 2, &modes),
+            Some(b"\x1b[<0;5;3M".to_vec())
+        );
+        assert_eq!(
+            encode_mouse(&release, 4, 2, &modes),
+            Some(b"\x1b[<0;5;3m".to_vec())
+        );
         modes.mouse_mode = MouseMode::AnyMotion;
-        assert_eq!(encode_mouse(&moved, 4, 2, &modes), Some(b"\x1b[<35;5;3M".to_vec()));
+        assert_eq!(
+            encode_mouse(&moved, 4, 2, &modes),
+            Some(b"\x1b[<35;5;3M".to_vec())
+        );
         let wheel = MouseEvent {
             kind: MouseEventKind::ScrollUp,
             ..click
         };
-        assert_eq!(encode_mouse(&wheel, 0, 0, &modes), Some(b"\x1b[<64;1;1M".to_vec()));
+        assert_eq!(
+            encode_mouse(&wheel, 0, 0, &modes),
+            Some(b"\x1b[<64;1;1M".to_vec())
+        );
         modes.mouse_encoding = MouseEncoding::Default;
-        assert_eq!(encode_mouse(&click, 300, 0, &modes), None, "legacy cannot encode x > 223");
+        assert_eq!(
+            encode_mouse(&click, 300, 0, &modes),
+            None,
+            "legacy cannot encode x > 223"
+        );
         modes.mouse_encoding = MouseEncoding::Utf8;
         assert!(encode_mouse(&click, 300, 0, &modes).is_some());
     }

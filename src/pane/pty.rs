@@ -209,7 +209,11 @@ fn spawn_writer(
         .name(format!("pty-writer-{pane}"))
         .spawn(move || {
             while let Ok(bytes) = queue.recv() {
-                if writer.write_all(&bytes).and_then(|()| writer.flush()).is_err() {
+                if writer
+                    .write_all(&bytes)
+                    .and_then(|()| writer.flush())
+                    .is_err()
+                {
                     break;
                 }
             }

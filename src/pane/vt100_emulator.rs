@@ -8,15 +8,12 @@ use super::emulator::{
 };
 
 /// Collects what `vt100` does not handle itself: queries the child waits
-/// on, the title, the bell, and how many history lines were discarded.
+/// on, the title and the bell.
 #[derive(Default)]
 struct Hooks {
     replies: Vec<u8>,
     title: String,
     bell: bool,
-    /// Rows dropped off the top of a full scrollback since the last
-    /// `process`; needed to keep a scrolled-back view anchored.
-    discarded: usize,
 }
 
 impl vt100::Callbacks for Hooks {
@@ -54,12 +51,6 @@ impl vt100::Callbacks for Hooks {
             _ => {}
         }
     }
-
-    fn on_scroll(&mut self, _: vt100::capture::RowContents<'_>, alternate_screen: bool) {
-        if !alternate_screen {
-            self.discarded += 1;
-        }
-    }
 }
 
 /// A pane's screen and history, parsed by `vt100`.
@@ -95,25 +86,16 @@ impl Vt100Emulator {
 
 impl Emulator for Vt100Emulator {
     fn process(&mut self, bytes: &[u8]) {
-        let offset = self.parser.screen().scrollback();
-        if offset == 0 {
-            self.parser.process(bytes);
-            return;
-        }
-        // vt100 keeps the offset fixed while history grows under it, so the
-        // view would drift; keep the lines the user is reading in place.
-        let before = self.parser.screen().scrollback_len();
-        self.parser.callbacks_mut().discarded = 0;
+        // vt100 itself moves a scrolled-back view along as history grows,
+        // so the lines the user is reading stay in place.
         self.parser.process(bytes);
-        let after = self.parser.screen().scrollback_len();
-        let added = after.saturating_sub(before) + self.parser.callbacks().discarded;
-        self.parser.screen_mut().set_scrollback(offset + added);
     }
 
     fn resize(&mut self, size: PaneSize) {
         let size = size.clamped();
         let offset = self.parser.screen().scrollback();
-        self.parser.set_size(non_zero(size.rows), non_zero(size.cols));
+        self.parser
+            .set_size(non_zero(size.rows), non_zero(size.cols));
         self.parser.screen_mut().set_scrollback(offset);
     }
 

@@ -43,7 +43,11 @@ fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
     };
     let mut block = Block::new()
         .borders(Borders::ALL)
-        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
         .border_style(border_style)
         .title(pane_title(pane, index, focused, emulator.title()));
     if offset > 0 {
@@ -72,7 +76,10 @@ fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
 
 fn pane_title<'a>(pane: &'a PaneState, index: usize, focused: bool, osc_title: &str) -> Line<'a> {
     let name_style = if focused {
-        Style::new().fg(Color::Black).bg(ACCENT).add_modifier(Modifier::BOLD)
+        Style::new()
+            .fg(Color::Black)
+            .bg(ACCENT)
+            .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::Gray)
     };

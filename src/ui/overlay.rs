@@ -21,15 +21,24 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'_>>, width: u16) {
-    let height = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2);
-    let rect = centered(frame.area(), width.min(frame.area().width), height.min(frame.area().height));
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let rect = centered(
+        frame.area(),
+        width.min(frame.area().width),
+        height.min(frame.area().height),
+    );
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()
                 .border_type(BorderType::Rounded)
                 .border_style(Style::new().fg(ACCENT))
-                .title(Span::styled(title, Style::new().add_modifier(Modifier::BOLD))),
+                .title(Span::styled(
+                    title,
+                    Style::new().add_modifier(Modifier::BOLD),
+                )),
         ),
         rect,
     );

@@ -45,7 +45,11 @@ pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
         ),
         Mode::Scroll => (
             Some(" SCROLL "),
-            &[("PgUp/PgDn ↑/↓", "move"), ("g/G", "top/bottom"), ("q/Esc", "leave")],
+            &[
+                ("PgUp/PgDn ↑/↓", "move"),
+                ("g/G", "top/bottom"),
+                ("q/Esc", "leave"),
+            ],
         ),
         Mode::Help => (Some(" HELP "), &[("any key", "close")]),
         Mode::ConfirmQuit => (Some(" QUIT? "), &[("y", "quit"), ("n", "stay")]),
@@ -53,7 +57,10 @@ pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
     if let Some(badge) = badge {
         spans.push(Span::styled(
             badge,
-            Style::new().fg(Color::Black).bg(ACCENT).add_modifier(Modifier::BOLD),
+            Style::new()
+                .fg(Color::Black)
+                .bg(ACCENT)
+                .add_modifier(Modifier::BOLD),
         ));
         spans.push(Span::raw(" "));
     }

@@ -4,7 +4,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::pane::emulator::{CellAttrs, CellColor, Emulator};
+use crate::pane::emulator::{CellAttrs, CellColor, CellView, Emulator};
 
 fn color(c: CellColor) -> Color {
     match c {
@@ -30,6 +30,13 @@ fn modifiers(a: CellAttrs) -> Modifier {
     m
 }
 
+fn is_default(cell: &CellView<'_>) -> bool {
+    cell.fg == CellColor::Default
+        && cell.bg == CellColor::Default
+        && cell.attrs == CellAttrs::default()
+        && !cell.wide_continuation
+}
+
 /// Draws the emulator's screen into `area`, clipped to whichever is
 /// smaller (the PTY may briefly lag a resize).
 pub fn render(emulator: &dyn Emulator, area: Rect, buf: &mut Buffer) {
@@ -42,6 +49,11 @@ pub fn render(emulator: &dyn Emulator, area: Rect, buf: &mut Buffer) {
             let Some(cell) = emulator.cell(row, col) else {
                 continue;
             };
+            // ratatui starts every frame from a blank buffer, so blank
+            // default cells (most of an agent's screen) need no copy.
+            if cell.text.is_empty() && is_default(&cell) {
+                continue;
+            }
             let target = &mut buf[(area.x + col, area.y + row)];
             let style = Style::new()
                 .fg(color(cell.fg))

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Measures loop-tui side by side with tmux (and a bare PTY) on this machine,
+# in one run, with the shared harness ../shared/perf/muxbench.py.
+#
+#   scripts/compare-with-tmux.sh            # throughput + split + latency + idle + startup
+#   REPS=5 scripts/compare-with-tmux.sh     # more pairs per throughput figure
+#   TESTS="throughput latency" scripts/compare-with-tmux.sh
+#
+# Ratios against the bare PTY of the same invocation are what to compare:
+# absolute seconds drift with machine load (see ../shared/perf/RESULTS.md).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+perf="${MUXBENCH_DIR:-$root/../shared/perf}"
+[ -f "$perf/muxbench.py" ] || { echo "muxbench.py not found in $perf; set MUXBENCH_DIR" >&2; exit 2; }
+command -v tmux >/dev/null || { echo "tmux is needed for the comparison: apt-get install tmux" >&2; exit 2; }
+
+reps="${REPS:-3}"
+tests="${TESTS:-throughput split latency idle startup}"
+out="${OUT:-$root/target/perf/compare-$(date +%Y%m%d-%H%M%S).jsonl}"
+mkdir -p "$(dirname "$out")"
+
+(cd "$root" && cargo build --release --quiet)
+bin="$root/target/release/loop-tui"
+
+for test in $tests; do
+  args=("$test" --out "$out")
+  case "$test" in
+    throughput) args+=(--files mixed --reps "$reps") ;;
+    split|startup) args+=(--reps "$reps") ;;
+    idle) args+=(--idle-secs "${IDLE_SECS:-30}") ;;
+  esac
+  # --bin applies to every profile of a call, so each multiplexer gets its own call.
+  python3 "$perf/muxbench.py" "${args[@]}" --mux tmux
+  python3 "$perf/muxbench.py" "${args[@]}" --mux loop-tui --bin "$bin"
+done
+
+python3 "$perf/report.py" "$out"
+echo "raw records: $out"
