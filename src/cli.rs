@@ -1,6 +1,8 @@
 //! Command-line definitions only.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::pane::emulator::EmulatorKind;
 
 use crate::keymap::BINDINGS;
 
@@ -36,6 +38,10 @@ pub struct Cli {
     #[arg(long, value_name = "LINES", default_value_t = 10_000)]
     pub scrollback: usize,
 
+    /// The terminal emulator that parses each pane's output.
+    #[arg(long, value_enum, default_value_t = EmulatorChoice::Alacritty)]
+    pub emulator: EmulatorChoice,
+
     #[command(subcommand)]
     pub command: Option<CliCommand>,
 }
@@ -51,4 +57,21 @@ pub enum CliCommand {
         #[arg(long, default_value = "demo")]
         name: String,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmulatorChoice {
+    /// alacritty_terminal (default: about twice as fast with history kept).
+    Alacritty,
+    /// The vt100 crate.
+    Vt100,
+}
+
+impl From<EmulatorChoice> for EmulatorKind {
+    fn from(choice: EmulatorChoice) -> Self {
+        match choice {
+            EmulatorChoice::Alacritty => Self::Alacritty,
+            EmulatorChoice::Vt100 => Self::Vt100,
+        }
+    }
 }

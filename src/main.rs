@@ -47,6 +47,7 @@ fn dispatch(cli: Cli) -> Result<()> {
     run(RunOptions {
         panes,
         scrollback_lines: cli.scrollback,
+        emulator: cli.emulator.into(),
     })
 }
 

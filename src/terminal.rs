@@ -73,7 +73,11 @@ fn install_panic_hook() {
     PANIC_HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            restore();
+            // Only a panic of the main thread ends loop-tui; restoring the
+            // terminal under a still-running UI would garble it.
+            if std::thread::current().name() == Some("main") {
+                restore();
+            }
             previous(info);
         }));
     });

@@ -158,7 +158,11 @@ fn real_claude_and_codex_render_take_input_and_quit_cleanly() {
     std::thread::sleep(Duration::from_millis(400));
     lt.send(b"\r");
     lt.wait_for(
-        |s| halves(s, usize::from(cols)).0.contains("PONG-CLAUDE from the fake model"),
+        |s| {
+            halves(s, usize::from(cols))
+                .0
+                .contains("PONG-CLAUDE from the fake model")
+        },
         AGENT_TIMEOUT,
     )
     .expect("claude shows the model's answer");
@@ -170,12 +174,19 @@ fn real_claude_and_codex_render_take_input_and_quit_cleanly() {
     std::thread::sleep(Duration::from_millis(500));
     lt.send(b"\r");
     lt.wait_for(
-        |s| halves(s, usize::from(cols)).1.contains("PONG-CODEX from the fake model"),
+        |s| {
+            halves(s, usize::from(cols))
+                .1
+                .contains("PONG-CODEX from the fake model")
+        },
         AGENT_TIMEOUT,
     )
     .expect("codex shows the model's answer");
     let (left, _) = halves(&lt.screen_text(), usize::from(cols));
-    assert!(!left.contains("PING-CODEX"), "codex's input must not reach claude");
+    assert!(
+        !left.contains("PING-CODEX"),
+        "codex's input must not reach claude"
+    );
 
     // Quitting asks first (both run), then ends both agents.
     lt.prefix("q");

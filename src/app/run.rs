@@ -15,6 +15,7 @@ use signal_hook::iterator::Signals;
 use super::event::{AppEvent, Effect, ScrollAction};
 use super::state::{AppState, ChildState, PaneSpec};
 use super::update::{next_deadline, update};
+use crate::pane::emulator::EmulatorKind;
 use crate::pane::pty::{end_children, PtyEvent, PtyProcess};
 use crate::pane::PaneId;
 use crate::terminal::TerminalGuard;
@@ -37,6 +38,7 @@ type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
 pub struct RunOptions {
     pub panes: Vec<PaneSpec>,
     pub scrollback_lines: usize,
+    pub emulator: EmulatorKind,
 }
 
 /// Runs loop-tui until the user quits or a signal ends it.

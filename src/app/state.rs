@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::keymap::Keymap;
-use crate::pane::emulator::PaneSize;
+use crate::pane::emulator::{EmulatorKind, PaneSize};
 use crate::pane::pty::PaneProgram;
 use crate::pane::screen::PaneScreen;
-use crate::pane::vt100_emulator::Vt100Emulator;
 use crate::pane::ChildEnd;
 
 /// What one pane runs and how it is labelled.
@@ -75,6 +74,7 @@ pub struct AppState {
     /// A one-line message for the status bar.
     pub notice: Option<String>,
     pub scrollback_lines: usize,
+    pub emulator: EmulatorKind,
     /// Something visible changed since the last frame.
     pub needs_redraw: bool,
     pub quitting: bool,
@@ -82,6 +82,15 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(specs: Vec<PaneSpec>, term_size: (u16, u16), scrollback_lines: usize) -> Self {
+        Self::with_emulator(specs, term_size, scrollback_lines, EmulatorKind::default())
+    }
+
+    pub fn with_emulator(
+        specs: Vec<PaneSpec>,
+        term_size: (u16, u16),
+        scrollback_lines: usize,
+        emulator: EmulatorKind,
+    ) -> Self {
         let mut state = Self {
             panes: Vec::with_capacity(specs.len()),
             focused: 0,
@@ -92,6 +101,7 @@ impl AppState {
             resize_due: None,
             notice: None,
             scrollback_lines,
+            emulator,
             needs_redraw: true,
             quitting: false,
         };
@@ -100,7 +110,7 @@ impl AppState {
             let size = state.layout_size(i, count);
             state.panes.push(PaneState {
                 spec,
-                screen: Arc::new(new_screen(size, scrollback_lines)),
+                screen: Arc::new(state.new_screen(size)),
                 child: ChildState::Running,
                 generation: 0,
                 size,
@@ -128,15 +138,15 @@ impl AppState {
         self.zoomed.then_some(self.focused)
     }
 
+    /// A fresh screen for a pane of `size`.
+    pub fn new_screen(&self, size: PaneSize) -> PaneScreen {
+        PaneScreen::new(self.emulator.create(size, self.scrollback_lines))
+    }
+
     pub fn running_count(&self) -> usize {
         self.panes
             .iter()
             .filter(|p| p.child == ChildState::Running)
             .count()
     }
-}
-
-/// A fresh emulator for a pane of `size`.
-pub fn new_screen(size: PaneSize, scrollback_lines: usize) -> PaneScreen {
-    PaneScreen::new(Box::new(Vt100Emulator::new(size, scrollback_lines)))
 }

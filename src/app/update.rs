@@ -9,7 +9,7 @@ use crossterm::event::{
 };
 
 use super::event::{AppEvent, Effect, ScrollAction};
-use super::state::{new_screen, AppState, ChildState, Mode};
+use super::state::{AppState, ChildState, Mode};
 use crate::keymap::Command;
 use crate::layout::{frame_layout, inner};
 use crate::pane::input::{encode_mouse, encode_paste, KeyEncoder};
@@ -86,6 +86,10 @@ fn quit(state: &mut AppState) -> Vec<Effect> {
 }
 
 fn on_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
+    // A notice answers the previous action; the next key makes it stale.
+    if state.notice.take().is_some() {
+        state.needs_redraw = true;
+    }
     match state.mode {
         Mode::Normal => {
             if state.keymap.is_prefix(key) {
@@ -222,10 +226,11 @@ fn focus(state: &mut AppState, index: usize) -> Vec<Effect> {
 
 fn restart(state: &mut AppState) -> Vec<Effect> {
     let index = state.focused;
-    let scrollback = state.scrollback_lines;
-    let Some(pane) = state.panes.get_mut(index) else {
+    let Some(size) = state.panes.get(index).map(|p| p.size) else {
         return Vec::new();
     };
+    let screen = Arc::new(state.new_screen(size));
+    let pane = &mut state.panes[index];
     if pane.child == ChildState::Running {
         state.notice = Some(format!(
             "pane {} is still running; r restarts it after its program exits",
@@ -234,7 +239,7 @@ fn restart(state: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     pane.generation += 1;
-    pane.screen = Arc::new(new_screen(pane.size, scrollback));
+    pane.screen = screen;
     pane.child = ChildState::Running;
     state.notice = Some(format!("pane {} restarted", index + 1));
     vec![Effect::Spawn { pane: index }]

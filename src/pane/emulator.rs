@@ -24,11 +24,43 @@ pub struct CellAttrs {
     pub inverse: bool,
 }
 
+/// The text of one cell, borrowed in whichever form the emulator keeps it,
+/// so reading a screen allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellText<'a> {
+    Empty,
+    Char(char),
+    /// A whole grapheme cluster.
+    Str(&'a str),
+    /// A base character followed by zero-width characters (combining marks).
+    Combined(char, &'a [char]),
+}
+
+impl CellText<'_> {
+    /// Nothing visible: empty or a plain space.
+    pub fn is_blank(&self) -> bool {
+        matches!(self, Self::Empty | Self::Char(' '))
+            || matches!(self, Self::Str(s) if s.is_empty() || *s == " ")
+    }
+
+    pub fn push_to(&self, out: &mut String) {
+        match self {
+            Self::Empty => out.push(' '),
+            Self::Char(c) => out.push(*c),
+            Self::Str(s) if s.is_empty() => out.push(' '),
+            Self::Str(s) => out.push_str(s),
+            Self::Combined(c, rest) => {
+                out.push(*c);
+                out.extend(rest.iter());
+            }
+        }
+    }
+}
+
 /// One visible cell, borrowed from the emulator while its lock is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CellView<'a> {
-    /// The grapheme in this cell; empty for a blank cell.
-    pub text: &'a str,
+    pub text: CellText<'a>,
     pub fg: CellColor,
     pub bg: CellColor,
     pub attrs: CellAttrs,
@@ -90,7 +122,7 @@ pub struct InputModes {
 }
 
 /// Size of a pane's inner area in cells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PaneSize {
     pub rows: u16,
     pub cols: u16,
@@ -140,8 +172,7 @@ pub trait Emulator: Send {
             for col in 0..size.cols {
                 match self.cell(row, col) {
                     Some(cell) if cell.wide_continuation => {}
-                    Some(cell) if cell.text.is_empty() => line.push(' '),
-                    Some(cell) => line.push_str(cell.text),
+                    Some(cell) => cell.text.push_to(&mut line),
                     None => {}
                 }
             }
@@ -149,5 +180,31 @@ pub trait Emulator: Send {
             out.push('\n');
         }
         out
+    }
+}
+
+/// Which emulator parses a pane's output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EmulatorKind {
+    /// `alacritty_terminal`: the faster one with history, and it answers
+    /// terminal queries itself.
+    #[default]
+    Alacritty,
+    /// The `vt100` crate.
+    Vt100,
+}
+
+impl EmulatorKind {
+    pub fn create(self, size: PaneSize, scrollback_lines: usize) -> Box<dyn Emulator> {
+        match self {
+            Self::Alacritty => Box::new(super::alacritty_emulator::AlacrittyEmulator::new(
+                size,
+                scrollback_lines,
+            )),
+            Self::Vt100 => Box::new(super::vt100_emulator::Vt100Emulator::new(
+                size,
+                scrollback_lines,
+            )),
+        }
     }
 }

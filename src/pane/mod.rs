@@ -1,6 +1,7 @@
 //! Core of a pane: the child in its PTY, the emulator that parses its
 //! output, and the encoders for what is sent to it. No ratatui here.
 
+pub mod alacritty_emulator;
 pub mod emulator;
 pub mod input;
 pub mod pty;

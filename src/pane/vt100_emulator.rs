@@ -3,8 +3,8 @@
 use std::num::NonZeroU16;
 
 use super::emulator::{
-    CellAttrs, CellColor, CellView, CursorState, Emulator, InputModes, MouseEncoding, MouseMode,
-    PaneSize,
+    CellAttrs, CellColor, CellText, CellView, CursorState, Emulator, InputModes, MouseEncoding,
+    MouseMode, PaneSize,
 };
 
 /// Collects what `vt100` does not handle itself: queries the child waits
@@ -39,6 +39,7 @@ impl vt100::Callbacks for Hooks {
             // (crossterm's `cursor::position`) block until it arrives.
             (None, 'n', 6) => {
                 let (row, col) = screen.cursor_position();
+                let col = col.min(screen.size().1.get() - 1);
                 self.replies
                     .extend_from_slice(format!("\x1b[{};{}R", row + 1, col + 1).as_bytes());
             }
@@ -110,7 +111,11 @@ impl Emulator for Vt100Emulator {
     fn cell(&self, row: u16, col: u16) -> Option<CellView<'_>> {
         let cell = self.parser.screen().cell(row, col)?;
         Some(CellView {
-            text: cell.contents(),
+            text: if cell.has_contents() {
+                CellText::Str(cell.contents())
+            } else {
+                CellText::Empty
+            },
             fg: color(cell.fgcolor()),
             bg: color(cell.bgcolor()),
             attrs: CellAttrs {
@@ -130,7 +135,9 @@ impl Emulator for Vt100Emulator {
         let (row, col) = screen.cursor_position();
         CursorState {
             row,
-            col,
+            // After writing the last column vt100 reports the column past
+            // the edge (the pending wrap); a terminal shows it on the last.
+            col: col.min(screen.size().1.get() - 1),
             visible: !screen.hide_cursor() && screen.scrollback() == 0,
         }
     }

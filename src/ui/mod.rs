@@ -49,7 +49,13 @@ fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
             BorderType::Plain
         })
         .border_style(border_style)
-        .title(pane_title(pane, index, focused, emulator.title()));
+        .title(pane_title(
+            pane,
+            index,
+            focused,
+            state.zoomed && state.panes.len() > 1,
+            emulator.title(),
+        ));
     if offset > 0 {
         block = block.title_bottom(
             Line::from(format!(
@@ -74,7 +80,13 @@ fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
     }
 }
 
-fn pane_title<'a>(pane: &'a PaneState, index: usize, focused: bool, osc_title: &str) -> Line<'a> {
+fn pane_title<'a>(
+    pane: &'a PaneState,
+    index: usize,
+    focused: bool,
+    zoomed: bool,
+    osc_title: &str,
+) -> Line<'a> {
     let name_style = if focused {
         Style::new()
             .fg(Color::Black)
@@ -89,6 +101,9 @@ fn pane_title<'a>(pane: &'a PaneState, index: usize, focused: bool, osc_title: &
         _ => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
     };
     let mut name = format!(" {} {} ", index + 1, pane.spec.title);
+    if zoomed {
+        name.push_str("· zoomed ");
+    }
     if !osc_title.is_empty() && osc_title != pane.spec.title {
         name.push_str(&format!("· {} ", sanitize_title(osc_title)));
     }

@@ -62,10 +62,15 @@ pub fn help(frame: &mut Frame, state: &AppState) {
         ]));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "Every other key goes to the focused pane. The mouse wheel scrolls a pane's history unless its program uses the mouse.",
-        Style::new().fg(Color::Gray),
-    ));
+    // Short lines, so the popup's height (one row per line) is never
+    // cut short by wrapping.
+    for text in [
+        "Every other key goes to the focused pane.",
+        "The mouse wheel scrolls a pane's history unless",
+        "its program uses the mouse.",
+    ] {
+        lines.push(Line::styled(text, Style::new().fg(Color::Gray)));
+    }
     popup(frame, " loop-tui keys ", lines, 72);
 }
 

@@ -72,15 +72,21 @@ pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
         spans.push(Span::styled(*k, key));
         spans.push(Span::styled(format!(" {what}  "), text));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
-    if let Some(notice) = &state.notice {
-        let width = u16::try_from(notice.chars().count() + 2).unwrap_or(u16::MAX);
-        if width + 40 <= area.width {
-            let at = Rect::new(area.right() - width, area.y, width, 1);
-            frame.render_widget(
-                Paragraph::new(format!(" {notice} ")).style(Style::new().fg(Color::Yellow)),
-                at,
-            );
-        }
+    let hints = Line::from(spans);
+    let Some(notice) = &state.notice else {
+        frame.render_widget(Paragraph::new(hints), area);
+        return;
+    };
+    // The notice goes on the right if it fits beside the hints; otherwise
+    // it replaces them, since it is the newer information.
+    let notice = Span::styled(format!(" {notice} "), Style::new().fg(Color::Yellow));
+    let notice_width = u16::try_from(notice.width()).unwrap_or(u16::MAX);
+    let hints_width = u16::try_from(hints.width()).unwrap_or(u16::MAX);
+    if hints_width.saturating_add(notice_width) <= area.width {
+        frame.render_widget(Paragraph::new(hints), area);
+        let at = Rect::new(area.right() - notice_width, area.y, notice_width, 1);
+        frame.render_widget(Paragraph::new(notice), at);
+    } else {
+        frame.render_widget(Paragraph::new(Line::from(notice)), area);
     }
 }

@@ -4,7 +4,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::pane::emulator::{CellAttrs, CellColor, CellView, Emulator};
+use crate::pane::emulator::{CellAttrs, CellColor, CellText, CellView, Emulator};
 
 fn color(c: CellColor) -> Color {
     match c {
@@ -51,7 +51,7 @@ pub fn render(emulator: &dyn Emulator, area: Rect, buf: &mut Buffer) {
             };
             // ratatui starts every frame from a blank buffer, so blank
             // default cells (most of an agent's screen) need no copy.
-            if cell.text.is_empty() && is_default(&cell) {
+            if cell.text.is_blank() && is_default(&cell) {
                 continue;
             }
             let target = &mut buf[(area.x + col, area.y + row)];
@@ -67,10 +67,18 @@ pub fn render(emulator: &dyn Emulator, area: Rect, buf: &mut Buffer) {
             } else if cell.wide && col + 1 >= cols {
                 // Half a wide character cannot be drawn at the right edge.
                 target.set_symbol(" ").set_style(style);
-            } else if cell.text.is_empty() {
-                target.set_symbol(" ").set_style(style);
             } else {
-                target.set_symbol(cell.text).set_style(style);
+                match cell.text {
+                    CellText::Empty => target.set_char(' '),
+                    CellText::Char(c) => target.set_char(c),
+                    CellText::Str(s) => target.set_symbol(s),
+                    combined @ CellText::Combined(..) => {
+                        let mut s = String::new();
+                        combined.push_to(&mut s);
+                        target.set_symbol(&s)
+                    }
+                }
+                .set_style(style);
             }
         }
     }

@@ -1,0 +1,556 @@
+//! A harness that runs the real `loop-tui` binary inside a PTY owned by the
+//! test, plays the outer terminal with a `vt100` parser, and lets tests type,
+//! resize, signal and look at the screen the way a user would.
+//!
+//! Every wait polls a condition instead of sleeping for a fixed time, so the
+//! tests are as fast as loop-tui allows and do not become flaky on a loaded
+//! machine.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::Pid;
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+
+/// How long any single wait may take before the test fails. It is generous
+/// because a loaded CI machine can be slow; passing tests never wait this
+/// long, since every wait returns as soon as its condition holds.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often a wait re-checks its condition.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The prefix key, Ctrl-], as the outer terminal sends it.
+pub const PREFIX: &[u8] = b"\x1d";
+
+/// The name of the environment variable that carries each harness's unique
+/// marker. loop-tui passes its environment on to its panes, so every process
+/// it starts (and everything those start) carries the marker too, which is
+/// how tests find leftover processes.
+pub const MARKER_VAR: &str = "LOOP_TUI_E2E_MARKER";
+
+/// The cursor position request some programs send to the terminal; the
+/// harness answers it like a real terminal would, so a program waiting for
+/// the answer never hangs.
+const CURSOR_POSITION_REQUEST: &[u8] = b"\x1b[6n";
+
+/// Makes markers and temporary directories unique within this process.
+static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+
+/// A string no other test (in this or a concurrent test process) uses.
+pub fn unique(tag: &str) -> String {
+    let n = NEXT_ID.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{tag}-{}-{n}-{nanos}", std::process::id())
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        let path = std::env::temp_dir().join(unique(&format!("loop-tui-e2e-{tag}")));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        Self(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A snapshot of the outer terminal's screen, one string per cell, so that
+/// columns can be addressed exactly (box-drawing characters are several
+/// bytes long in UTF-8).
+#[derive(Debug, Clone)]
+pub struct Screen {
+    cells: Vec<Vec<String>>,
+}
+
+impl Screen {
+    fn capture(screen: &vt100::Screen) -> Self {
+        let (rows, cols) = screen.size();
+        let cells = (0..rows.get())
+            .map(|row| {
+                (0..cols.get())
+                    .map(|col| match screen.cell(row, col) {
+                        Some(cell) if cell.is_wide_continuation() => String::new(),
+                        Some(cell) if cell.has_contents() => cell.contents().to_owned(),
+                        _ => " ".to_owned(),
+                    })
+                    .collect()
+            })
+            .collect();
+        Self { cells }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.cells.len()
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cells.first().map_or(0, Vec::len)
+    }
+
+    /// The text of one cell (a single space when it is blank); an empty
+    /// string outside the screen.
+    pub fn cell(&self, row: usize, col: usize) -> &str {
+        self.cells
+            .get(row)
+            .and_then(|r| r.get(col))
+            .map_or("", String::as_str)
+    }
+
+    /// One full row, trailing blanks removed.
+    pub fn row(&self, row: usize) -> String {
+        self.region(row, 0, 1, self.cols()).trim_end().to_owned()
+    }
+
+    /// The text of a rectangle, rows joined by newlines, trailing blanks of
+    /// each row removed.
+    pub fn region(&self, top: usize, left: usize, height: usize, width: usize) -> String {
+        let mut out = Vec::new();
+        for r in top..(top + height).min(self.rows()) {
+            let line: String = self.cells[r]
+                .iter()
+                .skip(left)
+                .take(width)
+                .map(String::as_str)
+                .collect();
+            out.push(line.trim_end().to_owned());
+        }
+        out.join("\n")
+    }
+
+    /// The whole screen as text.
+    pub fn text(&self) -> String {
+        self.region(0, 0, self.rows(), self.cols())
+    }
+}
+
+/// What the reader thread shares with the test.
+struct Shared {
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+}
+
+/// The real loop-tui running in a PTY the test owns.
+pub struct Loop {
+    master: Box<dyn MasterPty + Send>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
+    child: Mutex<Box<dyn Child + Send + Sync>>,
+    status: Mutex<Option<portable_pty::ExitStatus>>,
+    shared: Arc<Mutex<Shared>>,
+    /// Set by the reader thread once loop-tui's output is closed for good.
+    eof: Arc<AtomicBool>,
+    pid: u32,
+    marker: String,
+}
+
+fn non_zero(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).expect("terminal sizes are at least 1x1")
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic in another test thread must not hide this test's own result.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Loop {
+    /// Starts loop-tui with `args` in a fresh `rows` x `cols` terminal, with
+    /// the current directory set to the system temp dir.
+    pub fn start(args: &[&str], rows: u16, cols: u16) -> Self {
+        Self::start_in(args, rows, cols, &std::env::temp_dir())
+    }
+
+    /// Like [`Loop::start`], with the given working directory.
+    pub fn start_in(args: &[&str], rows: u16, cols: u16, cwd: &Path) -> Self {
+        let marker = unique("marker");
+        let pair = native_pty_system()
+            .openpty(pty_size(rows, cols))
+            .expect("open the outer PTY");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_loop-tui"));
+        // The same suite covers every emulator: CI runs it once more with
+        // LOOP_TUI_TEST_EMULATOR=vt100.
+        if let Ok(emulator) = std::env::var("LOOP_TUI_TEST_EMULATOR") {
+            cmd.args(["--emulator", &emulator]);
+        }
+        cmd.args(args);
+        cmd.cwd(cwd);
+        // A fixed terminal type and shell keep the runs deterministic
+        // whatever the developer's own environment is.
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("SHELL", "/bin/sh");
+        cmd.env(MARKER_VAR, &marker);
+        cmd.env_remove("TMUX");
+        cmd.env_remove("TMUX_PANE");
+        cmd.env_remove("COLORTERM");
+        cmd.env("RUST_BACKTRACE", "1");
+        let child = pair.slave.spawn_command(cmd).expect("start loop-tui");
+        // The test must not keep the slave side open, or it would never see
+        // the end of loop-tui's output.
+        drop(pair.slave);
+        let pid = child.process_id().expect("loop-tui has a pid");
+
+        let reader = pair.master.try_clone_reader().expect("PTY reader");
+        let writer = Arc::new(Mutex::new(pair.master.take_writer().expect("PTY writer")));
+        let shared = Arc::new(Mutex::new(Shared {
+            parser: vt100::Parser::new(non_zero(rows), non_zero(cols), 0),
+            raw: Vec::new(),
+        }));
+        let eof = Arc::new(AtomicBool::new(false));
+        {
+            let shared = Arc::clone(&shared);
+            let writer = Arc::clone(&writer);
+            let eof = Arc::clone(&eof);
+            thread::Builder::new()
+                .name("outer-terminal-reader".into())
+                .spawn(move || read_loop(reader, &shared, &writer, &eof))
+                .expect("start the reader thread");
+        }
+
+        Self {
+            master: pair.master,
+            writer,
+            child: Mutex::new(child),
+            status: Mutex::new(None),
+            shared,
+            eof,
+            pid,
+            marker,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The unique value of [`MARKER_VAR`] in this loop-tui's environment.
+    pub fn marker(&self) -> &str {
+        &self.marker
+    }
+
+    /// Types bytes into loop-tui, as the outer terminal would.
+    pub fn send(&self, bytes: &[u8]) {
+        let mut w = lock(&self.writer);
+        w.write_all(bytes).expect("write to loop-tui");
+        w.flush().expect("flush to loop-tui");
+    }
+
+    pub fn send_str(&self, text: &str) {
+        self.send(text.as_bytes());
+    }
+
+    /// Sends the prefix key followed by `key`.
+    pub fn prefix(&self, key: &str) {
+        let mut bytes = PREFIX.to_vec();
+        bytes.extend_from_slice(key.as_bytes());
+        self.send(&bytes);
+    }
+
+    /// Sends a signal to loop-tui itself.
+    pub fn signal(&self, signal: Signal) {
+        kill(Pid::from_raw(pid_t(self.pid)), signal).expect("signal loop-tui");
+    }
+
+    pub fn screen(&self) -> Screen {
+        Screen::capture(lock(&self.shared).parser.screen())
+    }
+
+    pub fn screen_text(&self) -> String {
+        self.screen().text()
+    }
+
+    /// Everything loop-tui has written so far.
+    pub fn raw_output(&self) -> Vec<u8> {
+        lock(&self.shared).raw.clone()
+    }
+
+    /// Waits until `cond` holds for the screen text; on timeout the error
+    /// holds the last screen, so a failure shows what the user would see.
+    pub fn wait_for(&self, cond: impl Fn(&str) -> bool, timeout: Duration) -> Result<(), String> {
+        self.wait_for_screen(|s| cond(&s.text()), timeout)
+    }
+
+    /// Waits until `cond` holds for a screen snapshot.
+    pub fn wait_for_screen(
+        &self,
+        cond: impl Fn(&Screen) -> bool,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.screen();
+            if cond(&screen) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "condition not met within {timeout:?}; the screen was:\n{}\n{}\n{}",
+                    "-".repeat(screen.cols()),
+                    screen.text(),
+                    "-".repeat(screen.cols())
+                ));
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Waits until `cond` holds for the raw output.
+    pub fn wait_for_raw(
+        &self,
+        cond: impl Fn(&[u8]) -> bool,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            {
+                let shared = lock(&self.shared);
+                if cond(&shared.raw) {
+                    return Ok(());
+                }
+            }
+            if Instant::now() >= deadline {
+                let raw = self.raw_output();
+                let tail = &raw[raw.len().saturating_sub(2000)..];
+                return Err(format!(
+                    "raw output condition not met within {timeout:?}; the output ended with:\n{}",
+                    String::from_utf8_lossy(tail).escape_debug()
+                ));
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Waits until `text` is on the screen; panics with the screen if not.
+    pub fn wait_for_text(&self, text: &str) {
+        if let Err(e) = self.wait_for(|s| s.contains(text), TIMEOUT) {
+            panic!("waiting for {text:?}: {e}");
+        }
+    }
+
+    /// Waits until `text` is no longer on the screen; panics if it stays.
+    pub fn wait_for_no_text(&self, text: &str) {
+        if let Err(e) = self.wait_for(|s| !s.contains(text), TIMEOUT) {
+            panic!("waiting for {text:?} to disappear: {e}");
+        }
+    }
+
+    /// Resizes the outer terminal; the kernel sends loop-tui SIGWINCH.
+    pub fn resize(&self, rows: u16, cols: u16) {
+        // The parser is resized under the same lock the reader holds while
+        // parsing, so output drawn for the new size is parsed at that size.
+        let mut shared = lock(&self.shared);
+        shared
+            .parser
+            .screen_mut()
+            .set_size(non_zero(rows), non_zero(cols));
+        self.master
+            .resize(pty_size(rows, cols))
+            .expect("resize the outer PTY");
+    }
+
+    /// Whether loop-tui has exited (reaping it if so).
+    pub fn exit_status(&self) -> Option<portable_pty::ExitStatus> {
+        let mut status = lock(&self.status);
+        if status.is_none() {
+            if let Ok(Some(s)) = lock(&self.child).try_wait() {
+                *status = Some(s);
+            }
+        }
+        status.clone()
+    }
+
+    /// Waits for loop-tui to exit and for its output to be fully read, so
+    /// that [`Loop::raw_output`] then holds everything it wrote.
+    pub fn wait_exit(&self, timeout: Duration) -> Option<portable_pty::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(s) = self.exit_status() {
+                break s;
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(POLL);
+        };
+        while !self.eof.load(Ordering::SeqCst) && Instant::now() < deadline {
+            thread::sleep(POLL);
+        }
+        Some(status)
+    }
+
+    /// Like [`Loop::wait_exit`] with the default timeout, panicking with the
+    /// screen if loop-tui does not exit.
+    pub fn expect_exit(&self) -> portable_pty::ExitStatus {
+        match self.wait_exit(TIMEOUT) {
+            Some(status) => status,
+            None => panic!(
+                "loop-tui did not exit within {TIMEOUT:?}; the screen was:\n{}",
+                self.screen_text()
+            ),
+        }
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        if self.exit_status().is_some() {
+            return;
+        }
+        // Ask politely first so loop-tui ends its panes and restores the
+        // terminal; kill the whole process group if it does not.
+        let _ = kill(Pid::from_raw(pid_t(self.pid)), Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while self.exit_status().is_none() && Instant::now() < deadline {
+            thread::sleep(POLL);
+        }
+        if self.exit_status().is_none() {
+            let _ = killpg(Pid::from_raw(pid_t(self.pid)), Signal::SIGKILL);
+            let _ = lock(&self.child).wait();
+        }
+    }
+}
+
+fn pid_t(pid: u32) -> i32 {
+    i32::try_from(pid).expect("pid fits in pid_t")
+}
+
+fn pty_size(rows: u16, cols: u16) -> PtySize {
+    PtySize {
+        rows,
+        cols,
+        pixel_width: 0,
+        pixel_height: 0,
+    }
+}
+
+fn read_loop(
+    mut reader: Box<dyn Read + Send>,
+    shared: &Mutex<Shared>,
+    writer: &Mutex<Box<dyn Write + Send>>,
+    eof: &AtomicBool,
+) {
+    let mut buf = vec![0u8; 64 * 1024];
+    // The last bytes of the previous read, so a request split across two
+    // reads is still recognised.
+    let mut tail: Vec<u8> = Vec::new();
+    loop {
+        let n = match reader.read(&mut buf) {
+            // On Linux, reading the master fails with EIO once loop-tui and
+            // everything else holding the slave side are gone.
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let chunk = &buf[..n];
+        {
+            let mut s = lock(shared);
+            s.raw.extend_from_slice(chunk);
+            s.parser.process(chunk);
+        }
+        // A match must include at least one new byte, because the tail is
+        // shorter than the request; so no request is answered twice.
+        let mut window = std::mem::take(&mut tail);
+        window.extend_from_slice(chunk);
+        let requests = window
+            .windows(CURSOR_POSITION_REQUEST.len())
+            .filter(|w| *w == CURSOR_POSITION_REQUEST)
+            .count();
+        for _ in 0..requests {
+            let mut w = lock(writer);
+            let _ = w.write_all(b"\x1b[1;1R");
+            let _ = w.flush();
+        }
+        let keep = CURSOR_POSITION_REQUEST.len() - 1;
+        tail = window[window.len().saturating_sub(keep)..].to_vec();
+    }
+    eof.store(true, Ordering::SeqCst);
+}
+
+/// The live processes whose command line contains `marker` or whose
+/// environment has [`MARKER_VAR`] set to it, excluding the test process.
+pub fn processes_with(marker: &str) -> Vec<(u32, String)> {
+    let me = std::process::id();
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let dir = entry.path();
+        let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+        let environ = std::fs::read(dir.join("environ")).unwrap_or_default();
+        let has = |bytes: &[u8], needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        // In the environment the whole entry must match, so that one
+        // marker can never be mistaken for a longer one.
+        let entry = format!("{MARKER_VAR}={marker}\0");
+        if has(&cmdline, marker.as_bytes()) || has(&environ, entry.as_bytes()) {
+            let state = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+            // Zombies are dead already; only their parent's wait is missing.
+            let zombie = state
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'));
+            if !zombie {
+                let cmd = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                found.push((pid, cmd));
+            }
+        }
+    }
+    found
+}
+
+/// Waits until no live process carries `marker`; returns the survivors if
+/// some remain after the timeout.
+pub fn wait_no_processes_with(marker: &str, timeout: Duration) -> Result<(), Vec<(u32, String)>> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = processes_with(marker);
+        if left.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(left);
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// Finds `needle` in `haystack` starting at or after `from`.
+pub fn find_from(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    haystack
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
+}
+
+/// Finds the last occurrence of `needle` in `haystack`.
+pub fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
