@@ -1,5 +1,7 @@
 //! Command-line definitions only.
 
+use std::fmt::Write as _;
+
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::pane::emulator::EmulatorKind;
@@ -13,7 +15,7 @@ fn keys_help() -> String {
         "Keys: press the prefix Ctrl-] then one of these; every other key goes to the focused pane.\n",
     );
     for (key, what) in BINDINGS {
-        text.push_str(&format!("  {key:<12} {what}\n"));
+        let _ = writeln!(text, "  {key:<12} {what}");
     }
     text.push_str(
         "\nMouse: clicking a pane focuses it; the wheel scrolls a pane's history unless its program \
@@ -61,7 +63,7 @@ pub enum CliCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EmulatorChoice {
-    /// alacritty_terminal (default: about twice as fast with history kept).
+    /// `alacritty_terminal` (default: about twice as fast with history kept).
     Alacritty,
     /// The vt100 crate.
     Vt100,

@@ -238,17 +238,14 @@ fn spawn_input_reader(tx: Sender<AppEvent>) -> Result<()> {
     thread::Builder::new()
         .name("terminal-input".into())
         .spawn(move || loop {
-            match crossterm::event::read() {
-                Ok(event) => {
-                    if tx.send(AppEvent::Terminal(event)).is_err() {
-                        break;
-                    }
-                }
-                Err(_) => {
-                    // The terminal is gone (closed window): behave as on SIGHUP.
-                    let _ = tx.send(AppEvent::Signal(SIGHUP));
+            if let Ok(event) = crossterm::event::read() {
+                if tx.send(AppEvent::Terminal(event)).is_err() {
                     break;
                 }
+            } else {
+                // The terminal is gone (closed window): behave as on SIGHUP.
+                let _ = tx.send(AppEvent::Signal(SIGHUP));
+                break;
             }
         })
         .context("failed to start the input thread")?;

@@ -32,7 +32,7 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
             on_key(state, &key)
         }
         AppEvent::Terminal(TerminalEvent::Paste(text)) => on_paste(state, &text),
-        AppEvent::Terminal(TerminalEvent::Mouse(mouse)) => on_mouse(state, &mouse),
+        AppEvent::Terminal(TerminalEvent::Mouse(mouse)) => on_mouse(state, mouse),
         AppEvent::Terminal(TerminalEvent::Resize(cols, rows)) => {
             state.term_size = (cols, rows);
             state.resize_due = Some(now + RESIZE_SETTLE);
@@ -102,19 +102,18 @@ fn on_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
         Mode::Prefix => {
             state.mode = Mode::Normal;
             state.needs_redraw = true;
-            match state.keymap.after_prefix(key) {
-                Some(command) => run_command(state, command),
-                None => {
-                    if key.code != KeyCode::Esc {
-                        state.notice = Some(format!(
-                            "{} {} is not bound; {} ? lists the keys",
-                            state.keymap.prefix_name(),
-                            key_name(key),
-                            state.keymap.prefix_name()
-                        ));
-                    }
-                    Vec::new()
+            if let Some(command) = state.keymap.after_prefix(key) {
+                run_command(state, command)
+            } else {
+                if key.code != KeyCode::Esc {
+                    state.notice = Some(format!(
+                        "{} {} is not bound; {} ? lists the keys",
+                        state.keymap.prefix_name(),
+                        key_name(key),
+                        state.keymap.prefix_name()
+                    ));
                 }
+                Vec::new()
             }
         }
         Mode::Scroll => on_scroll_key(state, key),
@@ -285,7 +284,7 @@ fn on_scroll_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
     vec![Effect::Scroll { pane, action }]
 }
 
-fn on_mouse(state: &mut AppState, mouse: &MouseEvent) -> Vec<Effect> {
+fn on_mouse(state: &mut AppState, mouse: MouseEvent) -> Vec<Effect> {
     let layout = frame_layout(state.area(), state.panes.len(), state.zoomed_pane());
     let hit = layout.panes.iter().enumerate().find_map(|(i, rect)| {
         rect.filter(|r| r.contains((mouse.column, mouse.row).into()))
@@ -309,7 +308,7 @@ fn on_mouse(state: &mut AppState, mouse: &MouseEvent) -> Vec<Effect> {
         && pane.child == ChildState::Running
         && area.contains((mouse.column, mouse.row).into())
     {
-        if let Some(bytes) = encode_mouse(mouse, mouse.column - area.x, mouse.row - area.y, &modes)
+        if let Some(bytes) = encode_mouse(&mouse, mouse.column - area.x, mouse.row - area.y, &modes)
         {
             return vec![Effect::SendInput { pane: index, bytes }];
         }

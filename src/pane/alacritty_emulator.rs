@@ -100,7 +100,7 @@ pub struct AlacrittyEmulator {
     title: String,
 }
 
-/// alacritty_terminal 0.26 panics when a wide character is written into a
+/// `alacritty_terminal` 0.26 panics when a wide character is written into a
 /// one-column grid, so its grid is never narrower than two columns; the
 /// extra column is simply clipped when drawn.
 fn grid_size(size: PaneSize) -> PaneSize {

@@ -45,9 +45,8 @@ impl CellText<'_> {
 
     pub fn push_to(&self, out: &mut String) {
         match self {
-            Self::Empty => out.push(' '),
+            Self::Empty | Self::Str("") => out.push(' '),
             Self::Char(c) => out.push(*c),
-            Self::Str(s) if s.is_empty() => out.push(' '),
             Self::Str(s) => out.push_str(s),
             Self::Combined(c, rest) => {
                 out.push(*c);
@@ -130,6 +129,7 @@ pub struct PaneSize {
 
 impl PaneSize {
     /// A size the emulator and the PTY accept: both dimensions at least 1.
+    #[must_use]
     pub fn clamped(self) -> Self {
         Self {
             rows: self.rows.max(1),

@@ -41,12 +41,12 @@ impl KeyEncoder {
             // xterm sends DEL for Backspace and BS for Ctrl-Backspace.
             KeyCode::Backspace => simple(&mut out, alt, if ctrl { b"\x08" } else { b"\x7f" }),
             KeyCode::Esc => simple(&mut out, alt, b"\x1b"),
-            KeyCode::Up => cursor_key(&mut out, b'A', mods, modes),
-            KeyCode::Down => cursor_key(&mut out, b'B', mods, modes),
-            KeyCode::Right => cursor_key(&mut out, b'C', mods, modes),
-            KeyCode::Left => cursor_key(&mut out, b'D', mods, modes),
-            KeyCode::Home => cursor_key(&mut out, b'H', mods, modes),
-            KeyCode::End => cursor_key(&mut out, b'F', mods, modes),
+            KeyCode::Up => cursor_key(&mut out, b'A', mods, *modes),
+            KeyCode::Down => cursor_key(&mut out, b'B', mods, *modes),
+            KeyCode::Right => cursor_key(&mut out, b'C', mods, *modes),
+            KeyCode::Left => cursor_key(&mut out, b'D', mods, *modes),
+            KeyCode::Home => cursor_key(&mut out, b'H', mods, *modes),
+            KeyCode::End => cursor_key(&mut out, b'F', mods, *modes),
             KeyCode::Insert => tilde_key(&mut out, 2, mods),
             KeyCode::Delete => tilde_key(&mut out, 3, mods),
             KeyCode::PageUp => tilde_key(&mut out, 5, mods),
@@ -91,7 +91,7 @@ fn modifier_param(mods: KeyModifiers) -> u8 {
         + 4 * u8::from(mods.contains(KeyModifiers::CONTROL))
 }
 
-fn cursor_key(out: &mut Vec<u8>, letter: u8, mods: KeyModifiers, modes: &InputModes) {
+fn cursor_key(out: &mut Vec<u8>, letter: u8, mods: KeyModifiers, modes: InputModes) {
     let m = modifier_param(mods);
     if m > 1 {
         out.extend_from_slice(format!("\x1b[1;{m}").as_bytes());

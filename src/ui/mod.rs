@@ -4,6 +4,8 @@ mod overlay;
 mod status_bar;
 pub mod term_view;
 
+use std::fmt::Write as _;
+
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -105,7 +107,7 @@ fn pane_title<'a>(
         name.push_str("· zoomed ");
     }
     if !osc_title.is_empty() && osc_title != pane.spec.title {
-        name.push_str(&format!("· {} ", sanitize_title(osc_title)));
+        let _ = write!(name, "· {} ", sanitize_title(osc_title));
     }
     Line::from(vec![
         Span::styled(name, name_style),
