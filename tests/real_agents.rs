@@ -114,6 +114,18 @@ fn halves(text: &str, cols: usize) -> (String, String) {
     (left, right)
 }
 
+/// Types `prompt` and Enter into the focused agent and waits until `answered`
+/// holds. Codex takes an Enter that follows typed text within ~100 ms as part
+/// of a paste (a newline), so Enter comes after a pause, as a person's would.
+fn ask(lt: &Loop, prompt: &str, answered: impl Fn(&str) -> bool) {
+    lt.send_str(prompt);
+    std::thread::sleep(Duration::from_millis(500));
+    lt.send(b"\r");
+    if let Err(screen) = lt.wait_for(answered, AGENT_TIMEOUT) {
+        panic!("no answer to {prompt:?}: {screen}");
+    }
+}
+
 #[test]
 fn real_claude_and_codex_render_take_input_and_quit_cleanly() {
     let Some((offline, bin)) = agents_available() else {
@@ -154,34 +166,19 @@ fn real_claude_and_codex_render_take_input_and_quit_cleanly() {
     .expect("claude and codex start side by side");
 
     // Claude takes typed text and Enter in the focused left pane.
-    lt.send_str("PING-CLAUDE are you there?");
-    std::thread::sleep(Duration::from_millis(400));
-    lt.send(b"\r");
-    lt.wait_for(
-        |s| {
-            halves(s, usize::from(cols))
-                .0
-                .contains("PONG-CLAUDE from the fake model")
-        },
-        AGENT_TIMEOUT,
-    )
-    .expect("claude shows the model's answer");
+    ask(&lt, "PING-CLAUDE are you there?", |s| {
+        halves(s, usize::from(cols))
+            .0
+            .contains("PONG-CLAUDE from the fake model")
+    });
 
-    // Codex gets input after the prefix moves the focus; it needs a pause
-    // between typed text and Enter, or it takes the Enter as pasted newline.
+    // Codex gets input after the prefix moves the focus.
     lt.prefix("o");
-    lt.send_str("PING-CODEX are you there?");
-    std::thread::sleep(Duration::from_millis(500));
-    lt.send(b"\r");
-    lt.wait_for(
-        |s| {
-            halves(s, usize::from(cols))
-                .1
-                .contains("PONG-CODEX from the fake model")
-        },
-        AGENT_TIMEOUT,
-    )
-    .expect("codex shows the model's answer");
+    ask(&lt, "PING-CODEX are you there?", |s| {
+        halves(s, usize::from(cols))
+            .1
+            .contains("PONG-CODEX from the fake model")
+    });
     let (left, _) = halves(&lt.screen_text(), usize::from(cols));
     assert!(
         !left.contains("PING-CODEX"),
