@@ -137,8 +137,11 @@ fn execute(
 ) {
     match effect {
         Effect::SendInput { pane, bytes } => {
-            if state.panes[pane].screen.lock().scroll_offset() != 0 {
-                state.panes[pane].screen.lock().set_scroll_offset(0);
+            // Typing returns a scrolled-back pane to its live screen.
+            let mut emulator = state.panes[pane].screen.lock();
+            if emulator.scroll_offset() != 0 {
+                emulator.set_scroll_offset(0);
+                drop(emulator);
                 state.needs_redraw = true;
             }
             if let Some(process) = &processes[pane] {

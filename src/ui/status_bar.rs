@@ -10,6 +10,17 @@ use ratatui::Frame;
 use super::ACCENT;
 use crate::app::state::{AppState, Mode};
 
+/// What the keys after the prefix do, shown before and after pressing it.
+const PREFIX_HINTS: &[(&str, &str)] = &[
+    ("o", "next"),
+    ("1-9", "pane"),
+    ("z", "zoom"),
+    ("[", "scroll"),
+    ("r", "restart"),
+    ("q", "quit"),
+    ("?", "help"),
+];
+
 pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
     if area.height == 0 {
         return;
@@ -19,30 +30,8 @@ pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
     let text = Style::new().fg(Color::Gray);
     let mut spans = Vec::new();
     let (badge, hints): (Option<&str>, &[(&str, &str)]) = match state.mode {
-        Mode::Normal => (
-            None,
-            &[
-                ("o", "next"),
-                ("1-9", "pane"),
-                ("z", "zoom"),
-                ("[", "scroll"),
-                ("r", "restart"),
-                ("q", "quit"),
-                ("?", "help"),
-            ],
-        ),
-        Mode::Prefix => (
-            Some(" PREFIX "),
-            &[
-                ("o", "next"),
-                ("1-9", "pane"),
-                ("z", "zoom"),
-                ("[", "scroll"),
-                ("r", "restart"),
-                ("q", "quit"),
-                ("?", "help"),
-            ],
-        ),
+        Mode::Normal => (None, PREFIX_HINTS),
+        Mode::Prefix => (Some(" PREFIX "), PREFIX_HINTS),
         Mode::Scroll => (
             Some(" SCROLL "),
             &[
