@@ -5,6 +5,7 @@
 //! ratatui; `app` owns the state and decides; `ui` only draws.
 
 pub mod app;
+pub mod bridge;
 pub mod cli;
 pub mod demo;
 pub mod keymap;
