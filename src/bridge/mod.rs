@@ -11,3 +11,5 @@
 
 pub mod client;
 pub mod protocol;
+pub mod relay;
+pub mod sanitize;
