@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::agents::profile::ProfileKind;
 use crate::pane::emulator::EmulatorKind;
 
 use crate::keymap::BINDINGS;
@@ -18,9 +19,14 @@ fn keys_help() -> String {
         let _ = writeln!(text, "  {key:<12} {what}");
     }
     text.push_str(
-        "\nMouse: clicking a pane focuses it; the wheel scrolls a pane's history unless its program \
-         asked for the mouse.\n\nExamples:\n  loop-tui demo\n  loop-tui --pane claude --pane codex\n  \
-         loop-tui --pane 'htop' --pane 'tail -f build.log'",
+        "\nBridge pane (focused with the prefix then b): j/k select, Enter/a approve, e edit (Ctrl-S \
+         or Alt-Enter approves the edit), x reject, m write to an agent, A auto-approve, D \
+         auto-approve the selected direction, space pause/resume the relay.\n\
+         \nMouse: clicking a pane focuses it; the wheel scrolls a pane's history unless its program \
+         asked for the mouse.\n\nExamples:\n  loop-tui                      # claude (worker) and codex (reviewer)\n  \
+         loop-tui demo                 # two built-in demo agents, no API keys\n  \
+         loop-tui --agent codex        # codex works, claude reviews\n  \
+         loop-tui --pane 'a:./my-agent' --pane 'b:./other-agent'",
     );
     text
 }
@@ -30,11 +36,27 @@ fn keys_help() -> String {
 #[derive(Debug, Parser)]
 #[command(name = "loop-tui", version, about, after_help = keys_help())]
 pub struct Cli {
-    /// Run this shell command line in its own pane (repeatable; panes are
-    /// placed side by side when each gets at least 80 columns, else stacked).
-    /// The command runs with `$SHELL -c` (or /bin/sh) in the current directory.
-    #[arg(long = "pane", value_name = "CMD")]
+    /// Run this shell command line in its own pane instead of the built-in
+    /// agents (repeatable; panes are placed side by side when each gets at
+    /// least 80 columns, else stacked). `NAME:CMD` names the agent for the
+    /// bridge; by default it is named after the program. The command runs
+    /// with `$SHELL -c` (or /bin/sh) in the current directory.
+    #[arg(long = "pane", value_name = "[NAME:]CMD")]
     pub panes: Vec<String>,
+
+    /// The agent that does the work (left pane, focused at start).
+    #[arg(long, value_enum, default_value_t = ProfileKind::Claude)]
+    pub agent: ProfileKind,
+
+    /// The agent that reviews (right pane); default: codex, or claude when
+    /// the worker is codex.
+    #[arg(long, value_enum)]
+    pub reviewer: Option<ProfileKind>,
+
+    /// Resume the run with this id (its journal is replayed: pending
+    /// messages are pending again).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
 
     /// Lines of history kept per pane for scroll mode.
     #[arg(long, value_name = "LINES", default_value_t = 10_000)]
@@ -58,6 +80,9 @@ pub enum CliCommand {
         /// The agent's name, shown in its banner.
         #[arg(long, default_value = "demo")]
         name: String,
+        /// The agent it talks to through the bridge.
+        #[arg(long)]
+        peer: Option<String>,
     },
 }
 

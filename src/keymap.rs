@@ -17,6 +17,15 @@ pub enum Command {
     Help,
     /// The prefix pressed twice: send the prefix key itself to the child.
     SendPrefix,
+    FocusBridge,
+    /// Approve the oldest pending message.
+    ApproveOldest,
+    /// Reject the oldest pending message (asks for an optional reason).
+    RejectOldest,
+    /// Edit the oldest pending message.
+    EditOldest,
+    /// Write a message to an agent or to all.
+    Compose,
 }
 
 /// The prefix key and the bindings after it.
@@ -42,9 +51,14 @@ impl Default for Keymap {
 
 /// Every binding with its description, for `--help` and the help overlay.
 pub const BINDINGS: &[(&str, &str)] = &[
-    ("o / → / ↓", "focus the next pane"),
+    ("o / → / ↓", "focus the next pane (the bridge pane comes last)"),
     ("← / ↑", "focus the previous pane"),
     ("1 … 9", "focus pane N"),
+    ("b", "focus the bridge pane (its own keys are listed in its border)"),
+    ("a", "approve the oldest pending message"),
+    ("x", "reject the oldest pending message (asks for an optional reason)"),
+    ("e", "edit the oldest pending message, then Ctrl-S approves it"),
+    ("m", "write a message to an agent or to all"),
     ("z", "zoom the focused pane to the whole screen and back"),
     ("[", "scroll mode: PgUp/PgDn/↑/↓/g/G move, q or Esc leaves"),
     ("r", "restart the focused pane after its program exited"),
@@ -91,6 +105,11 @@ impl Keymap {
             KeyCode::Char('r') => Command::Restart,
             KeyCode::Char('q') => Command::Quit,
             KeyCode::Char('?') => Command::Help,
+            KeyCode::Char('b') => Command::FocusBridge,
+            KeyCode::Char('a') => Command::ApproveOldest,
+            KeyCode::Char('x') => Command::RejectOldest,
+            KeyCode::Char('e') => Command::EditOldest,
+            KeyCode::Char('m') => Command::Compose,
             _ => return None,
         };
         Some(command)
@@ -147,7 +166,19 @@ mod tests {
             map.after_prefix(&k(KeyCode::Char('?'))),
             Some(Command::Help)
         );
-        assert_eq!(map.after_prefix(&k(KeyCode::Char('x'))), None);
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Char('b'))),
+            Some(Command::FocusBridge)
+        );
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Char('a'))),
+            Some(Command::ApproveOldest)
+        );
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Char('x'))),
+            Some(Command::RejectOldest)
+        );
+        assert_eq!(map.after_prefix(&k(KeyCode::Char('y'))), None);
         let twice = KeyEvent::new(KeyCode::Char('5'), KeyModifiers::CONTROL);
         assert_eq!(map.after_prefix(&twice), Some(Command::SendPrefix));
     }

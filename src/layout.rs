@@ -9,19 +9,39 @@ use crate::pane::emulator::PaneSize;
 /// side by side: 80 columns is what agent TUIs are designed for.
 pub const MIN_SIDE_BY_SIDE_COLS: u16 = 80;
 
+/// The bridge pane's share of the height below the agents: a third of
+/// the screen, at least 6 rows (a message and its header with the border)
+/// and at most 14, because the agents need the height more.
+const BRIDGE_MIN_ROWS: u16 = 6;
+const BRIDGE_MAX_ROWS: u16 = 14;
+
+/// Below this many rows for the body, the bridge pane is only shown when
+/// zoomed: the agents' TUIs would not fit beside it.
+const BRIDGE_HIDE_BELOW_ROWS: u16 = 16;
+
+/// What fills the whole body when zoomed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zoom {
+    Pane(usize),
+    Bridge,
+}
+
 /// The rectangles of one frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameLayout {
     /// One rectangle (border included) per pane; `None` for panes hidden
     /// by zoom. Hidden panes keep their PTY size.
     pub panes: Vec<Option<Rect>>,
+    /// The bridge pane, when shown.
+    pub bridge: Option<Rect>,
     pub status_bar: Rect,
 }
 
 /// Lays out `count` panes in `area`: a grid with as many columns as fit at
 /// [`MIN_SIDE_BY_SIDE_COLS`] each (at least one), filled row by row; the
-/// last row's panes share its full width. `zoomed` gives one pane all space.
-pub fn frame_layout(area: Rect, count: usize, zoomed: Option<usize>) -> FrameLayout {
+/// last row's panes share its full width. With `bridge`, the bridge pane
+/// spans the full width below them. `zoom` gives one pane all space.
+pub fn frame_layout(area: Rect, count: usize, bridge: bool, zoom: Option<Zoom>) -> FrameLayout {
     let status_height = u16::from(area.height > 0);
     let status_bar = Rect::new(
         area.x,
@@ -30,11 +50,36 @@ pub fn frame_layout(area: Rect, count: usize, zoomed: Option<usize>) -> FrameLay
         status_height,
     );
     let body = Rect::new(area.x, area.y, area.width, area.height - status_height);
-    let panes = match zoomed {
-        Some(z) if z < count => (0..count).map(|i| (i == z).then_some(body)).collect(),
-        _ => grid(body, count).into_iter().map(Some).collect(),
+    match zoom {
+        Some(Zoom::Pane(z)) if z < count => {
+            return FrameLayout {
+                panes: (0..count).map(|i| (i == z).then_some(body)).collect(),
+                bridge: None,
+                status_bar,
+            }
+        }
+        Some(Zoom::Bridge) if bridge => {
+            return FrameLayout {
+                panes: vec![None; count],
+                bridge: Some(body),
+                status_bar,
+            }
+        }
+        _ => {}
+    }
+    let (agents, bridge) = if bridge && body.height >= BRIDGE_HIDE_BELOW_ROWS {
+        let rows = (body.height / 3).clamp(BRIDGE_MIN_ROWS, BRIDGE_MAX_ROWS);
+        let agents = Rect::new(body.x, body.y, body.width, body.height - rows);
+        let bridge = Rect::new(body.x, agents.bottom(), body.width, rows);
+        (agents, Some(bridge))
+    } else {
+        (body, None)
     };
-    FrameLayout { panes, status_bar }
+    FrameLayout {
+        panes: grid(agents, count).into_iter().map(Some).collect(),
+        bridge,
+        status_bar,
+    }
 }
 
 /// The unzoomed rectangle of every pane.
@@ -101,7 +146,7 @@ mod tests {
 
     #[test]
     fn two_panes_side_by_side_when_wide_enough() {
-        let l = frame_layout(Rect::new(0, 0, 200, 50), 2, None);
+        let l = frame_layout(Rect::new(0, 0, 200, 50), 2, false, None);
         assert_eq!(l.status_bar, Rect::new(0, 49, 200, 1));
         assert_eq!(l.panes[0], Some(Rect::new(0, 0, 100, 49)));
         assert_eq!(l.panes[1], Some(Rect::new(100, 0, 100, 49)));
@@ -113,14 +158,14 @@ mod tests {
 
     #[test]
     fn stacked_when_too_narrow() {
-        let l = frame_layout(Rect::new(0, 0, 120, 41), 2, None);
+        let l = frame_layout(Rect::new(0, 0, 120, 41), 2, false, None);
         assert_eq!(l.panes[0], Some(Rect::new(0, 0, 120, 20)));
         assert_eq!(l.panes[1], Some(Rect::new(0, 20, 120, 20)));
     }
 
     #[test]
     fn odd_pane_counts_fill_the_last_row() {
-        let l = frame_layout(Rect::new(0, 0, 170, 41), 3, None);
+        let l = frame_layout(Rect::new(0, 0, 170, 41), 3, false, None);
         assert_eq!(l.panes[0], Some(Rect::new(0, 0, 85, 20)));
         assert_eq!(l.panes[1], Some(Rect::new(85, 0, 85, 20)));
         assert_eq!(l.panes[2], Some(Rect::new(0, 20, 170, 20)));
@@ -128,9 +173,9 @@ mod tests {
 
     #[test]
     fn one_pane_fills_the_screen_and_zoom_gives_all_space() {
-        let l = frame_layout(Rect::new(0, 0, 80, 24), 1, None);
+        let l = frame_layout(Rect::new(0, 0, 80, 24), 1, false, None);
         assert_eq!(l.panes, vec![Some(Rect::new(0, 0, 80, 23))]);
-        let z = frame_layout(Rect::new(0, 0, 200, 50), 2, Some(1));
+        let z = frame_layout(Rect::new(0, 0, 200, 50), 2, false, Some(Zoom::Pane(1)));
         assert_eq!(z.panes, vec![None, Some(Rect::new(0, 0, 200, 49))]);
     }
 
@@ -138,13 +183,30 @@ mod tests {
     fn tiny_and_empty_areas_do_not_panic() {
         for (w, h) in [(0, 0), (1, 1), (10, 3), (3, 10), (1, 0), (0, 1)] {
             for n in 0..5 {
-                let l = frame_layout(Rect::new(0, 0, w, h), n, None);
-                assert_eq!(l.panes.len(), n);
-                for r in l.panes.iter().flatten() {
-                    let s = pty_size(*r);
-                    assert!(s.rows >= 1 && s.cols >= 1);
+                for bridge in [false, true] {
+                    let l = frame_layout(Rect::new(0, 0, w, h), n, bridge, None);
+                    assert_eq!(l.panes.len(), n);
+                    for r in l.panes.iter().flatten().chain(&l.bridge) {
+                        let s = pty_size(*r);
+                        assert!(s.rows >= 1 && s.cols >= 1);
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_bridge_spans_the_width_below_the_agents() {
+        let l = frame_layout(Rect::new(0, 0, 200, 50), 2, true, None);
+        assert_eq!(l.panes[0], Some(Rect::new(0, 0, 100, 35)));
+        assert_eq!(l.panes[1], Some(Rect::new(100, 0, 100, 35)));
+        assert_eq!(l.bridge, Some(Rect::new(0, 35, 200, 14)));
+        let small = frame_layout(Rect::new(0, 0, 100, 30), 2, true, None);
+        assert_eq!(small.bridge, Some(Rect::new(0, 20, 100, 9)));
+        let tiny = frame_layout(Rect::new(0, 0, 100, 12), 2, true, None);
+        assert_eq!(tiny.bridge, None, "too short: the agents keep the rows");
+        let zoomed = frame_layout(Rect::new(0, 0, 100, 12), 2, true, Some(Zoom::Bridge));
+        assert_eq!(zoomed.bridge, Some(Rect::new(0, 0, 100, 11)));
+        assert_eq!(zoomed.panes, vec![None, None]);
     }
 }

@@ -4,6 +4,7 @@
 //! `pane` is the core (PTYs, emulators, input encoding) and never touches
 //! ratatui; `app` owns the state and decides; `ui` only draws.
 
+pub mod agents;
 pub mod app;
 pub mod bridge;
 pub mod cli;
@@ -11,5 +12,6 @@ pub mod demo;
 pub mod keymap;
 pub mod layout;
 pub mod pane;
+pub mod run_dir;
 pub mod terminal;
 pub mod ui;

@@ -1,13 +1,13 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Parser;
 
+use loop_tui::agents::profile::{on_path, AgentSpec, Launch, ProfileKind};
+use loop_tui::agents::role::Role;
 use loop_tui::app::run::{run, RunOptions};
-use loop_tui::app::state::PaneSpec;
 use loop_tui::cli::{Cli, CliCommand};
-use loop_tui::pane::pty::PaneProgram;
 
 /// The two demo agents `loop-tui demo` starts, as a worker and a reviewer.
 const DEMO_AGENTS: [&str; 2] = ["worker", "reviewer"];
@@ -24,46 +24,122 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> Result<()> {
-    let panes = match cli.command {
-        Some(CliCommand::DemoAgent { name }) => return loop_tui::demo::run_demo_agent(&name),
-        Some(CliCommand::Demo) => demo_panes()?,
-        None => cli
-            .panes
-            .iter()
-            .map(|line| PaneSpec {
-                title: line.clone(),
-                program: PaneProgram::Shell(line.clone()),
-            })
-            .collect(),
+    let agents = match cli.command {
+        Some(CliCommand::DemoAgent { name, peer }) => {
+            return loop_tui::demo::run_demo_agent(&name, peer.as_deref())
+        }
+        Some(CliCommand::Demo) => pair(
+            DEMO_AGENTS.map(|name| (name.to_owned(), Launch::Demo)),
+        ),
+        None if cli.panes.is_empty() => profile_pair(cli.agent, cli.reviewer)?,
+        None => custom_agents(&cli.panes),
     };
-    if panes.is_empty() {
-        bail!(
-            "nothing to run: give one or more --pane \"CMD\", or try `loop-tui demo` (see --help)"
-        );
-    }
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("loop-tui is a full-screen program and needs a terminal on stdin and stdout");
     }
     run(RunOptions {
-        panes,
+        agents,
         scrollback_lines: cli.scrollback,
         emulator: cli.emulator.into(),
+        run_id: cli.run_id,
     })
 }
 
-fn demo_panes() -> Result<Vec<PaneSpec>> {
-    let exe = std::env::current_exe().context("failed to find the loop-tui executable")?;
-    let exe = exe.to_string_lossy().into_owned();
-    Ok(DEMO_AGENTS
+/// A worker and a reviewer that name each other as peers.
+fn pair(agents: [(String, Launch); 2]) -> Vec<AgentSpec> {
+    let [(worker, worker_launch), (reviewer, reviewer_launch)] = agents;
+    vec![
+        AgentSpec {
+            name: worker.clone(),
+            role: Role::Worker,
+            peer: reviewer.clone(),
+            launch: worker_launch,
+        },
+        AgentSpec {
+            name: reviewer,
+            role: Role::Reviewer,
+            peer: worker,
+            launch: reviewer_launch,
+        },
+    ]
+}
+
+/// `claude` and `codex` (or what --agent/--reviewer pick), found on PATH.
+fn profile_pair(worker: ProfileKind, reviewer: Option<ProfileKind>) -> Result<Vec<AgentSpec>> {
+    let reviewer = reviewer.unwrap_or(if worker == ProfileKind::Codex {
+        ProfileKind::Claude
+    } else {
+        ProfileKind::Codex
+    });
+    let missing: Vec<ProfileKind> = [worker, reviewer]
+        .into_iter()
+        .filter(|kind| !on_path(kind.program()))
+        .collect();
+    if !missing.is_empty() {
+        let lines: Vec<String> = missing
+            .iter()
+            .map(|kind| format!("  {} is not on PATH; install it with: {}", kind.program(), kind.install_hint()))
+            .collect();
+        bail!(
+            "loop-tui pairs {} (worker) with {} (reviewer), but:\n{}\nTo try loop-tui without any agent or API key, run `loop-tui demo`; \
+to run other programs, give --pane \"CMD\" (see --help).",
+            worker.program(),
+            reviewer.program(),
+            lines.join("\n")
+        );
+    }
+    let mut names = [worker.program().to_owned(), reviewer.program().to_owned()];
+    if names[0] == names[1] {
+        names[1].push_str("-2");
+    }
+    let [w, r] = names;
+    Ok(pair([(w, Launch::Profile(worker)), (r, Launch::Profile(reviewer))]))
+}
+
+/// Agents from `--pane [NAME:]CMD`: the first works, the others review.
+fn custom_agents(panes: &[String]) -> Vec<AgentSpec> {
+    let mut names: Vec<String> = Vec::new();
+    let mut commands = Vec::new();
+    for line in panes {
+        let (name, command) = split_name(line);
+        let mut unique = name.clone();
+        let mut n = 2;
+        while names.contains(&unique) {
+            unique = format!("{name}-{n}");
+            n += 1;
+        }
+        names.push(unique);
+        commands.push(command);
+    }
+    names
         .iter()
-        .map(|name| PaneSpec {
-            title: format!("{name} (demo agent)"),
-            program: PaneProgram::Exec(vec![
-                exe.clone(),
-                "demo-agent".into(),
-                "--name".into(),
-                (*name).into(),
-            ]),
+        .zip(commands)
+        .enumerate()
+        .map(|(i, (name, command))| {
+            let peer = if i == 0 { names.get(1) } else { names.first() };
+            AgentSpec {
+                name: name.clone(),
+                role: if i == 0 { Role::Worker } else { Role::Reviewer },
+                peer: peer.cloned().unwrap_or_else(|| name.clone()),
+                launch: Launch::Custom(command),
+            }
         })
-        .collect())
+        .collect()
+}
+
+/// `NAME:CMD` → (NAME, CMD); a plain command is named after its program.
+fn split_name(line: &str) -> (String, String) {
+    if let Some((name, command)) = line.split_once(':') {
+        let valid = !name.is_empty()
+            && name.len() <= 32
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if valid && !command.trim().is_empty() {
+            return (name.to_owned(), command.to_owned());
+        }
+    }
+    let program = line.split_whitespace().next().unwrap_or("pane");
+    let base = program.rsplit('/').next().unwrap_or(program);
+    let name = if base.is_empty() { "pane" } else { base };
+    (name.to_owned(), line.to_owned())
 }

@@ -13,9 +13,17 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use super::event::{AppEvent, Effect, ScrollAction};
+use super::relay_actions::wall_ms;
 use super::state::{AppState, ChildState, PaneSpec};
 use super::update::{next_deadline, update};
+use crate::agents::profile::{launch_command, AgentSpec, BridgeContext, Command};
+use crate::bridge::journal::Journal;
+use crate::bridge::listener::BridgeListener;
+use crate::bridge::protocol::DEFAULT_MAX_MESSAGE_BYTES;
+use crate::bridge::relay::{JournalEntry, RelayRecord};
 use crate::pane::emulator::EmulatorKind;
+use crate::pane::pty::PaneProgram;
+use crate::run_dir::RunDir;
 use crate::pane::pty::{end_children, PtyEvent, PtyProcess};
 use crate::pane::PaneId;
 use crate::terminal::TerminalGuard;
@@ -36,13 +44,62 @@ const MAX_EVENTS_PER_FRAME: usize = 512;
 type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
 
 pub struct RunOptions {
-    pub panes: Vec<PaneSpec>,
+    pub agents: Vec<AgentSpec>,
     pub scrollback_lines: usize,
     pub emulator: EmulatorKind,
+    /// Resume this run (replaying its journal) instead of starting a new one.
+    pub run_id: Option<String>,
+}
+
+/// What the executor owns besides the state: the children and the run's files.
+struct Io {
+    processes: Vec<Option<PtyProcess>>,
+    journal: Journal,
+}
+
+/// Turns the agents into panes: their commands, environment and titles.
+fn pane_specs(agents: &[AgentSpec], ctx: &BridgeContext) -> Result<Vec<PaneSpec>> {
+    agents
+        .iter()
+        .map(|agent| {
+            let (command, env) = launch_command(agent, ctx)?;
+            let program = match command {
+                Command::Exec(argv) => PaneProgram::Exec(argv),
+                Command::Shell(line) => PaneProgram::Shell(line),
+            };
+            Ok(PaneSpec {
+                title: if agent.name == agent.role.to_string() {
+                    agent.name.clone()
+                } else {
+                    format!("{} · {}", agent.name, agent.role)
+                },
+                name: agent.name.clone(),
+                program,
+                env,
+                submit_gap: agent.submit_gap(),
+            })
+        })
+        .collect()
 }
 
 /// Runs loop-tui until the user quits or a signal ends it.
 pub fn run(options: RunOptions) -> Result<()> {
+    let run_dir = RunDir::open(options.run_id.as_deref())?;
+    let exe = std::env::current_exe().context("failed to find the loop-tui executable")?;
+    let ctx = BridgeContext {
+        exe: exe.display().to_string(),
+        run_dir: run_dir.path.clone(),
+        run_id: run_dir.id.clone(),
+        socket: run_dir.socket.clone(),
+        token: run_dir.token.clone(),
+        max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+    };
+    let specs = pane_specs(&options.agents, &ctx)?;
+    let replay = Journal::replay::<JournalEntry>(&run_dir.journal_path())
+        .with_context(|| format!("failed to read {}", run_dir.journal_path().display()))?;
+    let journal = Journal::open(&run_dir.journal_path())
+        .with_context(|| format!("failed to open {}", run_dir.journal_path().display()))?;
+
     let guard = TerminalGuard::enter()?;
     // A large buffer turns a frame into one write to the terminal.
     let backend = CrosstermBackend::new(BufWriter::with_capacity(1 << 16, stdout()));
@@ -54,20 +111,53 @@ pub fn run(options: RunOptions) -> Result<()> {
     let (tx, rx) = mpsc::channel();
     spawn_input_reader(tx.clone())?;
     spawn_signal_listener(tx.clone())?;
+    let bridge_tx = std::sync::Mutex::new(tx.clone());
+    let _listener = BridgeListener::start(&run_dir.socket, run_dir.token.clone(), move |event| {
+        if let Ok(tx) = bridge_tx.lock() {
+            let _ = tx.send(AppEvent::Bridge(event));
+        }
+    })?;
 
-    let mut state = AppState::new(
-        options.panes,
+    let mut state = AppState::with_emulator(
+        specs,
         (size.width, size.height),
         options.scrollback_lines,
+        options.emulator,
     );
-    let mut processes: Vec<Option<PtyProcess>> = Vec::new();
+    state.run_id.clone_from(&run_dir.id);
+    let mut io = Io {
+        processes: Vec::new(),
+        journal,
+    };
+    let records: Vec<RelayRecord> = replay.records.into_iter().map(|e| e.record).collect();
+    if records.is_empty() {
+        // CLIs without a system-prompt flag get their role as first input.
+        for agent in options.agents.iter().filter(|a| a.role_prompt_as_first_input()) {
+            let notice = state.relay.system_notice(&agent.name, agent.role_prompt(), wall_ms());
+            journal_records(&mut state, &mut io, notice);
+        }
+    } else {
+        state.relay.replay(&records);
+        super::relay_actions::select_newest_pending(&mut state);
+        state.notice = Some(format!(
+            "resumed run {}: {} messages, {} pending{}",
+            run_dir.id,
+            state.relay.messages().len(),
+            state.relay.pending_count(),
+            if replay.skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; {} unreadable journal lines skipped", replay.skipped.len())
+            }
+        ));
+    }
     for pane in 0..state.panes.len() {
-        processes.push(None);
-        spawn_pane(&mut state, &mut processes, pane, &tx);
+        io.processes.push(None);
+        spawn_pane(&mut state, &mut io.processes, pane, &tx);
     }
 
-    let result = event_loop(&mut state, &mut processes, &mut terminal, &tx, &rx);
-    shutdown(&mut state, &processes, &rx);
+    let result = event_loop(&mut state, &mut io, &mut terminal, &tx, &rx);
+    shutdown(&mut state, &io.processes, &rx);
     drop(terminal);
     drop(guard);
     result
@@ -75,7 +165,7 @@ pub fn run(options: RunOptions) -> Result<()> {
 
 fn event_loop(
     state: &mut AppState,
-    processes: &mut [Option<PtyProcess>],
+    io: &mut Io,
     terminal: &mut Tui,
     tx: &Sender<AppEvent>,
     rx: &Receiver<AppEvent>,
@@ -85,7 +175,10 @@ fn event_loop(
         .unwrap_or_else(Instant::now);
     loop {
         let draw_at = state.needs_redraw.then(|| last_frame + FRAME_INTERVAL);
-        let wake_at = [draw_at, next_deadline(state)].into_iter().flatten().min();
+        let wake_at = [draw_at, next_deadline(state, Instant::now())]
+            .into_iter()
+            .flatten()
+            .min();
         let first = match wake_at {
             // Idle: block until something happens, using no CPU.
             None => rx.recv().ok(),
@@ -99,13 +192,14 @@ fn event_loop(
             .into_iter()
             .chain(std::iter::from_fn(|| rx.try_recv().ok()));
         for event in pending.by_ref().take(MAX_EVENTS_PER_FRAME) {
-            handle(state, processes, event, tx);
+            handle(state, io, event, tx);
             if state.quitting {
                 return Ok(());
             }
         }
-        if next_deadline(state).is_some_and(|at| at <= Instant::now()) {
-            handle(state, processes, AppEvent::Timer, tx);
+        let now = Instant::now();
+        if next_deadline(state, now).is_some_and(|at| at <= now) {
+            handle(state, io, AppEvent::Timer, tx);
         }
         let now = Instant::now();
         if state.needs_redraw && now >= last_frame + FRAME_INTERVAL {
@@ -118,23 +212,29 @@ fn event_loop(
     }
 }
 
-fn handle(
-    state: &mut AppState,
-    processes: &mut [Option<PtyProcess>],
-    event: AppEvent,
-    tx: &Sender<AppEvent>,
-) {
+fn handle(state: &mut AppState, io: &mut Io, event: AppEvent, tx: &Sender<AppEvent>) {
     for effect in update(state, event, Instant::now()) {
-        execute(state, processes, effect, tx);
+        execute(state, io, effect, tx);
     }
 }
 
-fn execute(
-    state: &mut AppState,
-    processes: &mut [Option<PtyProcess>],
-    effect: Effect,
-    tx: &Sender<AppEvent>,
-) {
+/// Appends records to the journal; a failure is shown, never fatal, so a
+/// full disk does not take the agents down with it.
+fn journal_records(state: &mut AppState, io: &mut Io, records: Vec<RelayRecord>) {
+    let ts = wall_ms();
+    for record in records {
+        if let Err(err) = io.journal.append(&JournalEntry { ts, record }) {
+            state.notice = Some(format!(
+                "failed to write the journal {}: {err}",
+                io.journal.path().display()
+            ));
+            state.needs_redraw = true;
+        }
+    }
+}
+
+fn execute(state: &mut AppState, io: &mut Io, effect: Effect, tx: &Sender<AppEvent>) {
+    let processes = &mut io.processes;
     match effect {
         Effect::SendInput { pane, bytes } => {
             // Typing returns a scrolled-back pane to its live screen.
@@ -171,6 +271,13 @@ fn execute(
             processes[pane] = None;
             spawn_pane(state, processes, pane, tx);
         }
+        Effect::Deliver { pane, bytes } => {
+            if let Some(process) = &processes[pane] {
+                process.write(bytes);
+            }
+        }
+        Effect::Journal(records) => journal_records(state, io, records),
+        Effect::Reply { to, reply } => to.send(reply),
         Effect::Quit => {}
     }
 }
@@ -192,11 +299,15 @@ fn spawn_pane(
         pane,
         p.generation,
         &p.spec.program,
+        &p.spec.env,
         p.size,
         p.screen.clone(),
         notify,
     ) {
-        Ok(process) => processes[pane] = Some(process),
+        Ok(process) => {
+            p.input_backlog = process.backlog();
+            processes[pane] = Some(process);
+        }
         Err(err) => {
             let message = format!("{err:#}");
             p.screen.feed(

@@ -104,6 +104,15 @@ pub enum Pause {
     HopCap(u32),
 }
 
+/// A record as written to the journal: when, and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Unix time in milliseconds.
+    pub ts: i64,
+    #[serde(flatten)]
+    pub record: RelayRecord,
+}
+
 /// One change to the queue, as journalled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
@@ -585,6 +594,12 @@ impl RelayQueue {
             auto: false,
             delivered_by_tool: false,
         }
+    }
+
+    /// Queues a notice from loop-tui to `to` (e.g. a role prompt for a CLI
+    /// without a system-prompt flag); it needs no approval.
+    pub fn system_notice(&mut self, to: &str, text: String, now_ms: i64) -> Vec<RelayRecord> {
+        vec![self.notice(to, text, now_ms)]
     }
 
     /// A notice from loop-tui to `to`, approved at once, applied.

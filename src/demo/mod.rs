@@ -24,7 +24,7 @@ pub use script::scripted_reply;
 use state::{DemoState, Flow};
 
 /// Runs the demo agent on the current terminal (stdin/stdout are a PTY) until the user quits.
-pub fn run_demo_agent(name: &str) -> anyhow::Result<()> {
+pub fn run_demo_agent(name: &str, _peer: Option<&str>) -> anyhow::Result<()> {
     let _guard = TerminalGuard::enter()?;
     let mut terminal =
         Terminal::new(CrosstermBackend::new(io::stdout())).context("creating the terminal")?;

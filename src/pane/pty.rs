@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -67,6 +68,9 @@ pub enum PtyEvent {
 pub struct PtyProcess {
     master: Box<dyn MasterPty + Send>,
     writer: Sender<Vec<u8>>,
+    /// Bytes queued for the child and not yet written: a child that stops
+    /// reading its input makes this grow.
+    backlog: Arc<AtomicUsize>,
     pid: Option<u32>,
     size: PaneSize,
 }
@@ -87,6 +91,7 @@ impl PtyProcess {
         pane: PaneId,
         generation: u32,
         program: &PaneProgram,
+        env: &[(String, String)],
         size: PaneSize,
         screen: Arc<PaneScreen>,
         notify: F,
@@ -106,6 +111,9 @@ impl PtyProcess {
         cmd.env("COLORTERM", "truecolor");
         cmd.env_remove("TMUX");
         cmd.env_remove("TMUX_PANE");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
         let mut child = pair
             .slave
             .spawn_command(cmd)
@@ -123,15 +131,21 @@ impl PtyProcess {
             .take_writer()
             .context("failed to write to the PTY")?;
         let (write_tx, write_rx) = mpsc::channel::<Vec<u8>>();
-        spawn_writer(pane, writer, write_rx)?;
+        let backlog = Arc::new(AtomicUsize::new(0));
+        spawn_writer(pane, writer, write_rx, backlog.clone())?;
 
         let (drained_tx, drained_rx) = mpsc::channel::<()>();
         let reply_tx = write_tx.clone();
+        let reply_backlog = backlog.clone();
         let on_output = notify.clone();
         thread::Builder::new()
             .name(format!("pty-reader-{pane}"))
             .spawn(move || {
-                read_loop(reader, &screen, &reply_tx, || {
+                let reply = |bytes: Vec<u8>| {
+                    reply_backlog.fetch_add(bytes.len(), Ordering::Relaxed);
+                    let _ = reply_tx.send(bytes);
+                };
+                read_loop(reader, &screen, reply, || {
                     on_output(PtyEvent::Output { pane, generation });
                 });
                 let _ = drained_tx.send(());
@@ -156,6 +170,7 @@ impl PtyProcess {
         Ok(Self {
             master: pair.master,
             writer: write_tx,
+            backlog,
             pid,
             size,
         })
@@ -164,7 +179,14 @@ impl PtyProcess {
     /// Queues bytes for the child; never blocks, even if the child has
     /// stopped reading.
     pub fn write(&self, bytes: Vec<u8>) {
+        self.backlog.fetch_add(bytes.len(), Ordering::Relaxed);
         let _ = self.writer.send(bytes);
+    }
+
+    /// The count of queued, unwritten input bytes, shared so the app can
+    /// hold a delivery back while the child is not reading.
+    pub fn backlog(&self) -> Arc<AtomicUsize> {
+        self.backlog.clone()
     }
 
     /// Resizes the PTY (the child gets SIGWINCH) if the size really changed.
@@ -202,6 +224,7 @@ fn spawn_writer(
     pane: PaneId,
     mut writer: Box<dyn Write + Send>,
     queue: Receiver<Vec<u8>>,
+    backlog: Arc<AtomicUsize>,
 ) -> Result<()> {
     // Writing is its own thread: a child that stops reading its input must
     // stall only this queue, never the UI.
@@ -209,11 +232,9 @@ fn spawn_writer(
         .name(format!("pty-writer-{pane}"))
         .spawn(move || {
             while let Ok(bytes) = queue.recv() {
-                if writer
-                    .write_all(&bytes)
-                    .and_then(|()| writer.flush())
-                    .is_err()
-                {
+                let written = writer.write_all(&bytes).and_then(|()| writer.flush());
+                backlog.fetch_sub(bytes.len(), Ordering::Relaxed);
+                if written.is_err() {
                     break;
                 }
             }
@@ -225,7 +246,7 @@ fn spawn_writer(
 fn read_loop(
     mut reader: Box<dyn Read + Send>,
     screen: &PaneScreen,
-    replies: &Sender<Vec<u8>>,
+    reply: impl Fn(Vec<u8>),
     wake: impl Fn(),
 ) {
     let mut buf = vec![0u8; READ_CHUNK];
@@ -236,9 +257,9 @@ fn read_loop(
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let reply = screen.feed(&buf[..n]);
-        if !reply.is_empty() {
-            let _ = replies.send(reply);
+        let answer = screen.feed(&buf[..n]);
+        if !answer.is_empty() {
+            reply(answer);
         }
         if screen.mark_dirty() {
             wake();

@@ -1,5 +1,6 @@
 //! Rendering only: every frame is drawn from `&AppState`.
 
+pub mod bridge_view;
 mod overlay;
 mod status_bar;
 pub mod term_view;
@@ -13,33 +14,39 @@ use ratatui::widgets::{Block, BorderType, Borders};
 use ratatui::Frame;
 
 use crate::app::state::{AppState, ChildState, Mode, PaneState};
-use crate::layout::{frame_layout, inner};
+use crate::layout::inner;
 
 /// The accent of the focused pane's border and of mode indicators.
 pub const ACCENT: Color = Color::Cyan;
 
 pub fn draw(frame: &mut Frame, state: &AppState) {
-    let layout = frame_layout(frame.area(), state.panes.len(), state.zoomed_pane());
+    let layout = state.frame_layout();
     for (index, rect) in layout.panes.iter().enumerate() {
         if let Some(rect) = rect {
             draw_pane(frame, state, index, *rect);
         }
     }
+    if let Some(rect) = layout.bridge {
+        bridge_view::render(state, rect, frame.buffer_mut());
+    }
     status_bar::draw(frame, state, layout.status_bar);
     match state.mode {
         Mode::Help => overlay::help(frame, state),
         Mode::ConfirmQuit => overlay::confirm_quit(frame, state),
+        Mode::Edit => overlay::editor(frame, state),
         _ => {}
     }
 }
 
 fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
     let pane = &state.panes[index];
-    let focused = index == state.focused;
+    let focused = state.focused_agent() == Some(index);
     let emulator = pane.screen.lock();
     let offset = emulator.scroll_offset();
     let border_style = if focused {
         Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+    } else if pane.attention {
+        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::DarkGray)
     };
@@ -98,7 +105,12 @@ fn pane_title<'a>(
         Style::new().fg(Color::Gray)
     };
     let state_style = match &pane.child {
-        ChildState::Running => Style::new().fg(Color::Green),
+        ChildState::Running if pane.attention => Style::new()
+            .fg(Color::Black)
+            .bg(Color::Yellow)
+            .add_modifier(Modifier::BOLD),
+        ChildState::Running if pane.working => Style::new().fg(Color::Green),
+        ChildState::Running => Style::new().fg(Color::Yellow),
         ChildState::Ended(crate::pane::ChildEnd::Exited(0)) => Style::new().fg(Color::Yellow),
         _ => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
     };
@@ -111,7 +123,7 @@ fn pane_title<'a>(
     }
     Line::from(vec![
         Span::styled(name, name_style),
-        Span::styled(format!(" {} ", pane.child.label()), state_style),
+        Span::styled(format!(" {} ", pane.activity_label()), state_style),
     ])
 }
 

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::ACCENT;
-use crate::app::state::AppState;
+use crate::app::state::{AppState, EditPurpose};
 use crate::keymap::BINDINGS;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -90,4 +90,52 @@ pub fn confirm_quit(frame: &mut Frame, state: &AppState) {
         ]),
     ];
     popup(frame, " Quit loop-tui? ", lines, 56);
+}
+
+/// The editor popup: editing a message, a reject reason or a new message.
+pub fn editor(frame: &mut Frame, state: &AppState) {
+    let Some(editor) = &state.editor else {
+        return;
+    };
+    let describe = |id| {
+        state
+            .relay
+            .get(id)
+            .map_or(format!("#{id}"), |m| format!("#{id} {} → {}", m.from, m.to))
+    };
+    let (title, hint) = match &editor.purpose {
+        EditPurpose::Edit(id) => (
+            format!(" Edit {} ", describe(*id)),
+            " Ctrl-S or Alt-Enter approves the edited text · Esc cancels ",
+        ),
+        EditPurpose::Reject(id) => (
+            format!(" Reject {}: reason (optional) ", describe(*id)),
+            " Enter rejects · Esc cancels ",
+        ),
+        EditPurpose::Compose { target } => (
+            format!(
+                " Message to {} (Tab changes) ",
+                target
+                    .and_then(|i| state.panes.get(i))
+                    .map_or("all agents".to_owned(), |p| p.spec.name.clone())
+            ),
+            " Ctrl-S or Alt-Enter sends · Esc cancels ",
+        ),
+    };
+    let area = frame.area();
+    let height = if matches!(editor.purpose, EditPurpose::Reject(_)) {
+        3
+    } else {
+        area.height.saturating_sub(4).clamp(3, 16)
+    };
+    let rect = centered(area, area.width.saturating_sub(4).clamp(1, 100), height.min(area.height));
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::new().fg(ACCENT))
+        .title(Span::styled(title, Style::new().add_modifier(Modifier::BOLD)))
+        .title_bottom(Line::from(hint).right_aligned());
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    frame.render_widget(&editor.text, inner);
 }

@@ -13,6 +13,8 @@ use crate::app::state::{AppState, Mode};
 /// What the keys after the prefix do, shown before and after pressing it.
 const PREFIX_HINTS: &[(&str, &str)] = &[
     ("o", "next"),
+    ("b", "bridge"),
+    ("a/x/e", "approve/reject/edit"),
     ("1-9", "pane"),
     ("z", "zoom"),
     ("[", "scroll"),
@@ -42,6 +44,10 @@ pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
         ),
         Mode::Help => (Some(" HELP "), &[("any key", "close")]),
         Mode::ConfirmQuit => (Some(" QUIT? "), &[("y", "quit"), ("n", "stay")]),
+        Mode::Edit => (
+            Some(" EDIT "),
+            &[("Ctrl-S / Alt-Enter", "save"), ("Esc", "cancel")],
+        ),
     };
     if let Some(badge) = badge {
         spans.push(Span::styled(
