@@ -51,13 +51,25 @@ impl Default for Keymap {
 
 /// Every binding with its description, for `--help` and the help overlay.
 pub const BINDINGS: &[(&str, &str)] = &[
-    ("o / → / ↓", "focus the next pane (the bridge pane comes last)"),
+    (
+        "o / → / ↓",
+        "focus the next pane (the bridge pane comes last)",
+    ),
     ("← / ↑", "focus the previous pane"),
     ("1 … 9", "focus pane N"),
-    ("b", "focus the bridge pane (its own keys are listed in its border)"),
+    (
+        "b",
+        "focus the bridge pane (its own keys are listed in its border)",
+    ),
     ("a", "approve the oldest pending message"),
-    ("x", "reject the oldest pending message (asks for an optional reason)"),
-    ("e", "edit the oldest pending message, then Ctrl-S approves it"),
+    (
+        "x",
+        "reject the oldest pending message (asks for an optional reason)",
+    ),
+    (
+        "e",
+        "edit the oldest pending message, then Ctrl-S approves it",
+    ),
     ("m", "write a message to an agent or to all"),
     ("z", "zoom the focused pane to the whole screen and back"),
     ("[", "scroll mode: PgUp/PgDn/↑/↓/g/G move, q or Esc leaves"),

@@ -28,9 +28,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(CliCommand::DemoAgent { name, peer }) => {
             return loop_tui::demo::run_demo_agent(&name, peer.as_deref())
         }
-        Some(CliCommand::Demo) => pair(
-            DEMO_AGENTS.map(|name| (name.to_owned(), Launch::Demo)),
-        ),
+        Some(CliCommand::Demo) => pair(DEMO_AGENTS.map(|name| (name.to_owned(), Launch::Demo))),
         None if cli.panes.is_empty() => profile_pair(cli.agent, cli.reviewer)?,
         None => custom_agents(&cli.panes),
     };
@@ -78,7 +76,13 @@ fn profile_pair(worker: ProfileKind, reviewer: Option<ProfileKind>) -> Result<Ve
     if !missing.is_empty() {
         let lines: Vec<String> = missing
             .iter()
-            .map(|kind| format!("  {} is not on PATH; install it with: {}", kind.program(), kind.install_hint()))
+            .map(|kind| {
+                format!(
+                    "  {} is not on PATH; install it with: {}",
+                    kind.program(),
+                    kind.install_hint()
+                )
+            })
             .collect();
         bail!(
             "loop-tui pairs {} (worker) with {} (reviewer), but:\n{}\nTo try loop-tui without any agent or API key, run `loop-tui demo`; \
@@ -93,7 +97,10 @@ to run other programs, give --pane \"CMD\" (see --help).",
         names[1].push_str("-2");
     }
     let [w, r] = names;
-    Ok(pair([(w, Launch::Profile(worker)), (r, Launch::Profile(reviewer))]))
+    Ok(pair([
+        (w, Launch::Profile(worker)),
+        (r, Launch::Profile(reviewer)),
+    ]))
 }
 
 /// Agents from `--pane [NAME:]CMD`: the first works, the others review.
@@ -133,7 +140,9 @@ fn split_name(line: &str) -> (String, String) {
         let valid = !name.is_empty()
             && name.len() <= 32
             && name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if valid && !command.trim().is_empty() {
             return (name.to_owned(), command.to_owned());
         }

@@ -2,6 +2,7 @@
 //! `~/.local/state/...`), private to the user, holding the journal and the
 //! bridge socket.
 
+use std::fmt::Write as _;
 use std::fs::{self, DirBuilder, File};
 use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -52,14 +53,13 @@ impl RunDir {
 
 /// `$XDG_STATE_HOME/loop-tui/runs`, else `~/.local/state/loop-tui/runs`.
 pub fn runs_root() -> Result<PathBuf> {
-    let state = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => {
-            let home = std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .context("neither XDG_STATE_HOME nor HOME is set, so there is nowhere to keep the run; set one of them")?;
-            PathBuf::from(home).join(".local/state")
-        }
+    let state = if let Some(dir) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        PathBuf::from(dir)
+    } else {
+        let home = std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .context("neither XDG_STATE_HOME nor HOME is set, so there is nowhere to keep the run; set one of them")?;
+        PathBuf::from(home).join(".local/state")
     };
     Ok(state.join("loop-tui").join("runs"))
 }
@@ -80,7 +80,11 @@ fn validate_id(id: &str) -> Result<()> {
 /// two runs started in the same second differ.
 fn new_run_id() -> Result<String> {
     let now = jiff::Zoned::now();
-    Ok(format!("{}-{}", now.strftime("%Y%m%d-%H%M%S"), random_hex(2)?))
+    Ok(format!(
+        "{}-{}",
+        now.strftime("%Y%m%d-%H%M%S"),
+        random_hex(2)?
+    ))
 }
 
 fn create_private_dir(path: &Path) -> Result<()> {
@@ -111,7 +115,10 @@ pub fn random_hex(bytes: usize) -> Result<String> {
     File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut buf))
         .context("failed to read /dev/urandom for the run's secret")?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(buf.iter().fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    }))
 }
 
 #[cfg(test)]

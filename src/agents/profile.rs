@@ -25,6 +25,9 @@ pub const BRIDGE_TOOLS: [&str; 3] = ["send_message", "receive_messages", "bridge
 /// CLIs, and it costs the human nothing.
 const PASTE_SUBMIT_GAP: Duration = Duration::from_millis(150);
 
+/// Environment variables for a child, in order.
+pub type Env = Vec<(String, String)>;
+
 /// Which built-in profile an agent uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProfileKind {
@@ -111,7 +114,10 @@ impl BridgeContext {
             (ENV_TOKEN.to_owned(), self.token.clone()),
             (ENV_AGENT.to_owned(), agent.to_owned()),
             (ENV_RUN_ID.to_owned(), self.run_id.clone()),
-            (ENV_MAX_MESSAGE.to_owned(), self.max_message_bytes.to_string()),
+            (
+                ENV_MAX_MESSAGE.to_owned(),
+                self.max_message_bytes.to_string(),
+            ),
         ]
     }
 }
@@ -179,7 +185,11 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 
 /// claude: `--mcp-config FILE` registers the server, `--allowedTools`
 /// pre-approves its tools, `--append-system-prompt` adds the role.
-fn claude_args(agent: &AgentSpec, ctx: &BridgeContext, env: &[(String, String)]) -> Result<Vec<String>> {
+fn claude_args(
+    agent: &AgentSpec,
+    ctx: &BridgeContext,
+    env: &[(String, String)],
+) -> Result<Vec<String>> {
     let config = ctx.run_dir.join(format!("mcp-{}.json", agent.name));
     let servers = json!({
         "mcpServers": {
@@ -219,13 +229,19 @@ fn toml_string(s: &str) -> String {
 fn codex_args(agent: &AgentSpec, ctx: &BridgeContext, env: &[(String, String)]) -> Vec<String> {
     let server = format!("mcp_servers.{MCP_SERVER_NAME}");
     let names: Vec<String> = env.iter().map(|(k, _)| toml_string(k)).collect();
-    let mut argv = vec![ProfileKind::Codex.program().to_owned(), "--no-alt-screen".into()];
+    let mut argv = vec![
+        ProfileKind::Codex.program().to_owned(),
+        "--no-alt-screen".into(),
+    ];
     for setting in [
         format!("{server}.command={}", toml_string(&ctx.exe)),
         format!("{server}.args=[\"mcp-bridge\"]"),
         format!("{server}.env_vars=[{}]", names.join(",")),
         format!("{server}.default_tools_approval_mode=\"approve\""),
-        format!("developer_instructions={}", toml_string(&agent.role_prompt())),
+        format!(
+            "developer_instructions={}",
+            toml_string(&agent.role_prompt())
+        ),
     ] {
         argv.push("-c".into());
         argv.push(setting);
@@ -241,8 +257,10 @@ fn gemini_args(
     agent: &AgentSpec,
     ctx: &BridgeContext,
     env: &[(String, String)],
-) -> Result<(Vec<String>, Vec<(String, String)>)> {
-    let settings = ctx.run_dir.join(format!("gemini-{}-settings.json", agent.name));
+) -> Result<(Vec<String>, Env)> {
+    let settings = ctx
+        .run_dir
+        .join(format!("gemini-{}-settings.json", agent.name));
     let server = json!({
         "command": ctx.exe,
         "args": ["mcp-bridge"],
@@ -277,6 +295,8 @@ pub fn on_path(program: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::MetadataExt;
+
     use super::*;
 
     fn ctx(dir: &Path) -> BridgeContext {
@@ -300,7 +320,8 @@ mod tests {
     }
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("loop-tui-profile-{}-{name}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("loop-tui-profile-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }
@@ -308,8 +329,11 @@ mod tests {
     #[test]
     fn claude_gets_an_mcp_config_preapproved_tools_and_its_role() {
         let dir = temp_dir("claude");
-        let (command, env) = launch_command(&agent(ProfileKind::Claude, "claude", "codex"), &ctx(&dir)).unwrap();
-        let Command::Exec(argv) = command else { panic!("{command:?}") };
+        let (command, env) =
+            launch_command(&agent(ProfileKind::Claude, "claude", "codex"), &ctx(&dir)).unwrap();
+        let Command::Exec(argv) = command else {
+            panic!("{command:?}")
+        };
         assert_eq!(argv[0], "claude");
         assert_eq!(argv[1], "--mcp-config");
         let config: serde_json::Value =
@@ -323,28 +347,41 @@ mod tests {
             argv[3..5],
             [
                 "--allowedTools".to_owned(),
-                "mcp__loop__send_message,mcp__loop__receive_messages,mcp__loop__bridge_status".to_owned()
+                "mcp__loop__send_message,mcp__loop__receive_messages,mcp__loop__bridge_status"
+                    .to_owned()
             ]
         );
         assert_eq!(argv[5], "--append-system-prompt");
         assert!(argv[6].contains("You are claude"));
         assert!(env.contains(&("LOOP_TUI_AGENT".into(), "claude".into())));
-        use std::os::unix::fs::MetadataExt;
         assert_eq!(std::fs::metadata(&argv[2]).unwrap().mode() & 0o777, 0o600);
     }
 
     #[test]
     fn codex_gets_its_server_its_variables_and_no_alt_screen() {
         let dir = temp_dir("codex");
-        let (command, _) = launch_command(&agent(ProfileKind::Codex, "codex", "claude"), &ctx(&dir)).unwrap();
-        let Command::Exec(argv) = command else { panic!("{command:?}") };
-        assert_eq!(argv[..2], ["codex".to_owned(), "--no-alt-screen".to_owned()]);
+        let (command, _) =
+            launch_command(&agent(ProfileKind::Codex, "codex", "claude"), &ctx(&dir)).unwrap();
+        let Command::Exec(argv) = command else {
+            panic!("{command:?}")
+        };
+        assert_eq!(
+            argv[..2],
+            ["codex".to_owned(), "--no-alt-screen".to_owned()]
+        );
         let settings: Vec<&String> = argv.iter().skip(2).filter(|a| *a != "-c").collect();
         assert_eq!(settings[0], "mcp_servers.loop.command=\"/opt/loop-tui\"");
         assert_eq!(settings[1], "mcp_servers.loop.args=[\"mcp-bridge\"]");
-        assert!(settings[2].contains("\"LOOP_TUI_BRIDGE_TOKEN\"") && settings[2].contains("\"LOOP_TUI_AGENT\""));
+        assert!(
+            settings[2].contains("\"LOOP_TUI_BRIDGE_TOKEN\"")
+                && settings[2].contains("\"LOOP_TUI_AGENT\"")
+        );
         assert!(settings[4].starts_with("developer_instructions=\"You are codex"));
-        assert!(!settings[4].contains('\n'), "one TOML line: {}", settings[4]);
+        assert!(
+            !settings[4].contains('\n'),
+            "one TOML line: {}",
+            settings[4]
+        );
     }
 
     #[test]
@@ -352,11 +389,18 @@ mod tests {
         let dir = temp_dir("gemini");
         let spec = agent(ProfileKind::Gemini, "gemini", "claude");
         let (_, env) = launch_command(&spec, &ctx(&dir)).unwrap();
-        let path = &env.iter().find(|(k, _)| k == "GEMINI_CLI_SYSTEM_SETTINGS_PATH").unwrap().1;
+        let path = &env
+            .iter()
+            .find(|(k, _)| k == "GEMINI_CLI_SYSTEM_SETTINGS_PATH")
+            .unwrap()
+            .1;
         let settings: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert_eq!(settings["mcpServers"]["loop"]["trust"], true);
-        assert_eq!(settings["mcpServers"]["loop"]["env"]["LOOP_TUI_BRIDGE_TOKEN"], "tok");
+        assert_eq!(
+            settings["mcpServers"]["loop"]["env"]["LOOP_TUI_BRIDGE_TOKEN"],
+            "tok"
+        );
         assert!(spec.role_prompt_as_first_input());
     }
 

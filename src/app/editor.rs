@@ -61,7 +61,9 @@ pub fn on_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
 /// Pasted text goes into the editor as typed.
 pub fn on_paste(state: &mut AppState, text: &str) {
     if let Some(editor) = state.editor.as_mut() {
-        editor.text.insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+        editor
+            .text
+            .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
         state.needs_redraw = true;
     }
 }

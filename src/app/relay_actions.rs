@@ -35,7 +35,10 @@ pub fn on_request(state: &mut AppState, event: BridgeEvent) -> Vec<Effect> {
         BridgeCall::Receive => receive(state, &agent),
         BridgeCall::Status => (Vec::new(), BridgeReply::ok(status_text(state, &agent))),
     };
-    effects.push(Effect::Reply { to: reply, reply: answer });
+    effects.push(Effect::Reply {
+        to: reply,
+        reply: answer,
+    });
     effects
 }
 
@@ -44,7 +47,11 @@ fn send(state: &mut AppState, agent: &str, target: &str, text: &str) -> (Vec<Eff
         Err(err) => (Vec::new(), BridgeReply::error(err.to_string())),
         Ok((id, disposition, records)) => {
             state.needs_redraw = true;
-            let to = state.relay.get(id).map(|m| m.to.clone()).unwrap_or_default();
+            let to = state
+                .relay
+                .get(id)
+                .map(|m| m.to.clone())
+                .unwrap_or_default();
             let answer = match disposition {
                 Disposition::Queued => {
                     select_newest_pending(state);
@@ -83,7 +90,13 @@ fn receive(state: &mut AppState, agent: &str) -> (Vec<Effect>, BridgeReply) {
     state.needs_redraw = true;
     let mut text = String::new();
     for m in &messages {
-        let _ = writeln!(text, "message #{} from {}:\n{}\n", m.id, m.from, m.outgoing_text());
+        let _ = writeln!(
+            text,
+            "message #{} from {}:\n{}\n",
+            m.id,
+            m.from,
+            m.outgoing_text()
+        );
     }
     (journal(records), BridgeReply::ok(text.trim_end()))
 }
@@ -115,7 +128,10 @@ pub fn status_text(state: &AppState, caller: &str) -> String {
             .iter()
             .map(|(from, to)| format!("{from} → {to}"))
             .collect();
-        format!("auto-approve for {}; others wait for the human", directions.join(", "))
+        format!(
+            "auto-approve for {}; others wait for the human",
+            directions.join(", ")
+        )
     };
     let pause = match &relay.pause {
         None => String::new(),
@@ -170,7 +186,8 @@ pub fn reject(state: &mut AppState, id: MessageId, reason: &str) -> Vec<Effect> 
 
 pub fn edit(state: &mut AppState, id: MessageId, text: &str) -> Vec<Effect> {
     if text.trim().is_empty() {
-        state.notice = Some("an empty edit would send nothing: reject the message instead (x)".into());
+        state.notice =
+            Some("an empty edit would send nothing: reject the message instead (x)".into());
         return Vec::new();
     }
     match state.relay.edit(id, text, wall_ms()) {
@@ -183,7 +200,9 @@ pub fn edit(state: &mut AppState, id: MessageId, text: &str) -> Vec<Effect> {
 }
 
 pub fn compose(state: &mut AppState, target: Option<usize>, text: &str) -> Vec<Effect> {
-    let name = target.and_then(|i| state.panes.get(i)).map(|p| p.spec.name.clone());
+    let name = target
+        .and_then(|i| state.panes.get(i))
+        .map(|p| p.spec.name.clone());
     let records = state.relay.compose(name.as_deref(), text, wall_ms());
     if records.is_empty() {
         state.notice = Some("nothing to send: the message was empty".into());
@@ -196,7 +215,8 @@ pub fn toggle_auto(state: &mut AppState) -> Vec<Effect> {
     let on = !state.relay.auto_all;
     let records = state.relay.set_auto_all(on);
     state.notice = Some(if on {
-        "auto-approve on: agents' messages are delivered without asking (hop cap still applies)".into()
+        "auto-approve on: agents' messages are delivered without asking (hop cap still applies)"
+            .into()
     } else {
         "auto-approve off: every message waits for you".into()
     });
@@ -277,7 +297,11 @@ pub fn selected_pending(state: &mut AppState) -> Option<MessageId> {
     match state.bridge.selected.and_then(|id| state.relay.get(id)) {
         Some(m) if m.state == MessageState::Pending => Some(m.id),
         Some(m) => {
-            state.notice = Some(format!("message #{} is {}, not pending", m.id, m.state.label()));
+            state.notice = Some(format!(
+                "message #{} is {}, not pending",
+                m.id,
+                m.state.label()
+            ));
             None
         }
         None => {

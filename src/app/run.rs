@@ -23,9 +23,9 @@ use crate::bridge::protocol::DEFAULT_MAX_MESSAGE_BYTES;
 use crate::bridge::relay::{JournalEntry, RelayRecord};
 use crate::pane::emulator::EmulatorKind;
 use crate::pane::pty::PaneProgram;
-use crate::run_dir::RunDir;
 use crate::pane::pty::{end_children, PtyEvent, PtyProcess};
 use crate::pane::PaneId;
+use crate::run_dir::RunDir;
 use crate::terminal::TerminalGuard;
 
 /// The shortest gap between two frames while output keeps arriving: one
@@ -84,7 +84,13 @@ fn pane_specs(agents: &[AgentSpec], ctx: &BridgeContext) -> Result<Vec<PaneSpec>
 
 /// Runs loop-tui until the user quits or a signal ends it.
 pub fn run(options: RunOptions) -> Result<()> {
-    let run_dir = RunDir::open(options.run_id.as_deref())?;
+    let RunOptions {
+        agents,
+        scrollback_lines,
+        emulator,
+        run_id,
+    } = options;
+    let run_dir = RunDir::open(run_id.as_deref())?;
     let exe = std::env::current_exe().context("failed to find the loop-tui executable")?;
     let ctx = BridgeContext {
         exe: exe.display().to_string(),
@@ -94,7 +100,7 @@ pub fn run(options: RunOptions) -> Result<()> {
         token: run_dir.token.clone(),
         max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
     };
-    let specs = pane_specs(&options.agents, &ctx)?;
+    let specs = pane_specs(&agents, &ctx)?;
     let replay = Journal::replay::<JournalEntry>(&run_dir.journal_path())
         .with_context(|| format!("failed to read {}", run_dir.journal_path().display()))?;
     let journal = Journal::open(&run_dir.journal_path())
@@ -118,12 +124,8 @@ pub fn run(options: RunOptions) -> Result<()> {
         }
     })?;
 
-    let mut state = AppState::with_emulator(
-        specs,
-        (size.width, size.height),
-        options.scrollback_lines,
-        options.emulator,
-    );
+    let mut state =
+        AppState::with_emulator(specs, (size.width, size.height), scrollback_lines, emulator);
     state.run_id.clone_from(&run_dir.id);
     let mut io = Io {
         processes: Vec::new(),
@@ -132,8 +134,10 @@ pub fn run(options: RunOptions) -> Result<()> {
     let records: Vec<RelayRecord> = replay.records.into_iter().map(|e| e.record).collect();
     if records.is_empty() {
         // CLIs without a system-prompt flag get their role as first input.
-        for agent in options.agents.iter().filter(|a| a.role_prompt_as_first_input()) {
-            let notice = state.relay.system_notice(&agent.name, agent.role_prompt(), wall_ms());
+        for agent in agents.iter().filter(|a| a.role_prompt_as_first_input()) {
+            let notice = state
+                .relay
+                .system_notice(&agent.name, agent.role_prompt(), wall_ms());
             journal_records(&mut state, &mut io, notice);
         }
     } else {
@@ -147,7 +151,10 @@ pub fn run(options: RunOptions) -> Result<()> {
             if replay.skipped.is_empty() {
                 String::new()
             } else {
-                format!("; {} unreadable journal lines skipped", replay.skipped.len())
+                format!(
+                    "; {} unreadable journal lines skipped",
+                    replay.skipped.len()
+                )
             }
         ));
     }

@@ -269,7 +269,12 @@ impl AppState {
 
     /// The rectangles of the current frame.
     pub fn frame_layout(&self) -> FrameLayout {
-        frame_layout(self.area(), self.panes.len(), self.bridge.shown, self.zoom())
+        frame_layout(
+            self.area(),
+            self.panes.len(),
+            self.bridge.shown,
+            self.zoom(),
+        )
     }
 
     /// The agent pane keys go to, if keys go to an agent.

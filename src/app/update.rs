@@ -100,7 +100,11 @@ pub fn next_deadline(state: &AppState, now: Instant) -> Option<Instant> {
 /// A pane printed something: it is working, and a bell asks for attention.
 fn on_output(state: &mut AppState, pane: usize, generation: u32, now: Instant) {
     let focused = state.focused_agent() == Some(pane);
-    let Some(p) = state.panes.get_mut(pane).filter(|p| p.generation == generation) else {
+    let Some(p) = state
+        .panes
+        .get_mut(pane)
+        .filter(|p| p.generation == generation)
+    else {
         return;
     };
     p.screen.take_dirty();
@@ -233,9 +237,7 @@ fn move_selection(state: &mut AppState, by: isize) {
         .selected
         .and_then(|id| messages.iter().position(|m| m.id == id))
         .unwrap_or(messages.len() - 1);
-    let next = current
-        .saturating_add_signed(by)
-        .min(messages.len() - 1);
+    let next = current.saturating_add_signed(by).min(messages.len() - 1);
     state.bridge.selected = Some(messages[next].id);
 }
 
@@ -287,7 +289,11 @@ fn run_command(state: &mut AppState, command: Command) -> Vec<Effect> {
     let count = state.panes.len();
     // Focus cycles through the agents and then the bridge pane.
     let slots = count + usize::from(state.bridge.shown);
-    let slot = if state.bridge.focused { count } else { state.focused };
+    let slot = if state.bridge.focused {
+        count
+    } else {
+        state.focused
+    };
     match command {
         Command::FocusNext | Command::FocusPrev | Command::FocusPane(_) if count == 0 => Vec::new(),
         Command::FocusNext => focus_slot(state, (slot + 1) % slots),
@@ -369,7 +375,11 @@ fn focus_slot(state: &mut AppState, slot: usize) -> Vec<Effect> {
     if slot >= state.panes.len() {
         state.bridge.focused = true;
         state.needs_redraw = true;
-        return if state.zoomed { apply_layout(state) } else { Vec::new() };
+        return if state.zoomed {
+            apply_layout(state)
+        } else {
+            Vec::new()
+        };
     }
     focus(state, slot)
 }

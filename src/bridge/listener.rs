@@ -189,10 +189,8 @@ mod tests {
     use crate::bridge::client::BridgeClient;
 
     fn temp_socket(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "loop-tui-listener-{}-{name}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("loop-tui-listener-{}-{name}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         dir.join("b.sock")
     }
@@ -210,7 +208,9 @@ mod tests {
         // The app loop: answer whatever arrives.
         thread::spawn(move || {
             for event in rx {
-                event.reply.send(BridgeReply::ok(format!("hello {}", event.agent)));
+                event
+                    .reply
+                    .send(BridgeReply::ok(format!("hello {}", event.agent)));
             }
         });
         let client = BridgeClient {
@@ -227,7 +227,10 @@ mod tests {
             ..client
         };
         let refused = intruder.call(BridgeCall::Status).unwrap();
-        assert!(!refused.ok && refused.text.contains("wrong token"), "{refused:?}");
+        assert!(
+            !refused.ok && refused.text.contains("wrong token"),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -89,6 +89,9 @@ mod tests {
         let line = serde_json::to_string(&request).unwrap();
         assert!(!line.contains('\n'), "one request is one line: {line}");
         assert!(line.contains(r#""type":"send""#), "{line}");
-        assert_eq!(serde_json::from_str::<BridgeRequest>(&line).unwrap(), request);
+        assert_eq!(
+            serde_json::from_str::<BridgeRequest>(&line).unwrap(),
+            request
+        );
     }
 }

@@ -118,14 +118,35 @@ pub struct JournalEntry {
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum RelayRecord {
     /// A new message, in the state it starts in.
-    Sent { message: Message },
-    Approved { id: MessageId },
-    Edited { id: MessageId, text: String },
-    Rejected { id: MessageId, reason: Option<String> },
-    Delivered { id: MessageId, by_tool: bool },
-    Failed { id: MessageId, reason: String },
-    AutoApprove { all: bool, directions: BTreeSet<(String, String)> },
-    Paused { pause: Option<Pause> },
+    Sent {
+        message: Message,
+    },
+    Approved {
+        id: MessageId,
+    },
+    Edited {
+        id: MessageId,
+        text: String,
+    },
+    Rejected {
+        id: MessageId,
+        reason: Option<String>,
+    },
+    Delivered {
+        id: MessageId,
+        by_tool: bool,
+    },
+    Failed {
+        id: MessageId,
+        reason: String,
+    },
+    AutoApprove {
+        all: bool,
+        directions: BTreeSet<(String, String)>,
+    },
+    Paused {
+        pause: Option<Pause>,
+    },
     /// A human action: the hop counter starts again.
     HumanAction,
 }
@@ -325,7 +346,11 @@ impl RelayQueue {
             return Vec::new();
         }
         let targets: Vec<String> = match to {
-            Some(to) => self.resolve_agent(to).map(str::to_owned).into_iter().collect(),
+            Some(to) => self
+                .resolve_agent(to)
+                .map(str::to_owned)
+                .into_iter()
+                .collect(),
             None => self.agents.clone(),
         };
         let mut records = vec![RelayRecord::HumanAction];
@@ -730,7 +755,12 @@ mod tests {
     #[test]
     fn relayed_text_is_sanitised_on_the_way_in() {
         let mut q = queue();
-        let (id, _) = send(&mut q, "claude", "codex", "ok\x1b[201~\x1b]52;c;AAAA\x07 done");
+        let (id, _) = send(
+            &mut q,
+            "claude",
+            "codex",
+            "ok\x1b[201~\x1b]52;c;AAAA\x07 done",
+        );
         assert_eq!(q.get(id).unwrap().text, "ok done");
     }
 
@@ -746,9 +776,9 @@ mod tests {
         let notice = q.next_for_delivery("claude").expect("sender is told");
         assert_eq!(notice.from, LOOP_TUI);
         assert!(
-            notice
-                .text
-                .starts_with(&format!("[loop-tui] your message #{id} to codex was edited")),
+            notice.text.starts_with(&format!(
+                "[loop-tui] your message #{id} to codex was edited"
+            )),
             "{}",
             notice.text
         );
@@ -766,14 +796,14 @@ mod tests {
         let notice = q.next_for_delivery("claude").unwrap();
         assert_eq!(
             notice.text,
-            format!("[loop-tui] your message #{id} to codex was rejected by the human: no, keep them")
+            format!(
+                "[loop-tui] your message #{id} to codex was rejected by the human: no, keep them"
+            )
         );
         let (id2, _) = send(&mut q, "claude", "codex", "another");
         q.reject(id2, None, 0).unwrap();
-        assert!(q
-            .messages()
-            .iter()
-            .any(|m| m.text == format!("[loop-tui] your message #{id2} to codex was rejected by the human.")));
+        assert!(q.messages().iter().any(|m| m.text
+            == format!("[loop-tui] your message #{id2} to codex was rejected by the human.")));
     }
 
     #[test]
@@ -799,24 +829,43 @@ mod tests {
     fn auto_approve_globally_per_direction_and_the_hop_cap() {
         let mut q = queue();
         q.set_auto_direction("claude", "codex", true);
-        assert_eq!(send(&mut q, "claude", "codex", "a").1, Disposition::AutoApproved);
+        assert_eq!(
+            send(&mut q, "claude", "codex", "a").1,
+            Disposition::AutoApproved
+        );
         assert_eq!(send(&mut q, "codex", "claude", "b").1, Disposition::Queued);
         q.set_auto_all(true);
         q.hop_cap = 3;
-        assert_eq!(send(&mut q, "codex", "claude", "c").1, Disposition::AutoApproved);
-        assert_eq!(send(&mut q, "claude", "codex", "d").1, Disposition::AutoApproved);
-        assert_eq!(send(&mut q, "codex", "claude", "e").1, Disposition::AutoApproved);
+        assert_eq!(
+            send(&mut q, "codex", "claude", "c").1,
+            Disposition::AutoApproved
+        );
+        assert_eq!(
+            send(&mut q, "claude", "codex", "d").1,
+            Disposition::AutoApproved
+        );
+        assert_eq!(
+            send(&mut q, "codex", "claude", "e").1,
+            Disposition::AutoApproved
+        );
         assert_eq!(q.hops, 3);
         // The fourth relay in a row without the human pauses the relay.
         let (held, disposition) = send(&mut q, "claude", "codex", "f");
         assert_eq!(disposition, Disposition::Queued);
         assert_eq!(q.pause, Some(Pause::HopCap(3)));
         assert_eq!(q.get(held).unwrap().state, MessageState::Pending);
-        assert_eq!(q.next_for_delivery("claude"), None, "paused: nothing goes out");
+        assert_eq!(
+            q.next_for_delivery("claude"),
+            None,
+            "paused: nothing goes out"
+        );
         // Any human action resets the counter and lifts a hop-cap pause.
         q.approve(held).unwrap();
         assert_eq!((q.hops, q.pause.clone()), (0, None));
-        assert_eq!(send(&mut q, "codex", "claude", "g").1, Disposition::AutoApproved);
+        assert_eq!(
+            send(&mut q, "codex", "claude", "g").1,
+            Disposition::AutoApproved
+        );
     }
 
     #[test]
@@ -875,16 +924,16 @@ mod tests {
         let mut q = queue();
         let mut records = Vec::new();
         let mut take = |r: Vec<RelayRecord>| records.extend(r);
-        let (a, _, r) = q.submit("claude", "codex", "one", 1).unwrap();
+        let (first, _, r) = q.submit("claude", "codex", "one", 1).unwrap();
         take(r);
-        let (b, _, r) = q.submit("codex", "claude", "two", 2).unwrap();
+        let (second, _, r) = q.submit("codex", "claude", "two", 2).unwrap();
         take(r);
-        let (c, _, r) = q.submit("claude", "codex", "three", 3).unwrap();
+        let (third, _, r) = q.submit("claude", "codex", "three", 3).unwrap();
         take(r);
-        take(q.approve(a).unwrap());
-        take(q.delivered(a, false));
-        take(q.edit(b, "two, edited", 4).unwrap());
-        take(q.reject(c, Some("no"), 5).unwrap());
+        take(q.approve(first).unwrap());
+        take(q.delivered(first, false));
+        take(q.edit(second, "two, edited", 4).unwrap());
+        take(q.reject(third, Some("no"), 5).unwrap());
         take(q.set_auto_all(true));
         let (_, _, r) = q.submit("claude", "codex", "four", 6).unwrap();
         take(r);

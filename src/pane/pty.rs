@@ -2,8 +2,8 @@
 //! the pane's emulator, the writer queue, resizing and ending the child.
 
 use std::io::{Read, Write};
-use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;

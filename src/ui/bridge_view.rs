@@ -73,7 +73,11 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         let mut used = 0;
         for word in source.split_inclusive(' ') {
             // A trailing space may hang past the edge; it is trimmed anyway.
-            let word_width: usize = word.trim_end().chars().map(|c| c.width().unwrap_or(0)).sum();
+            let word_width: usize = word
+                .trim_end()
+                .chars()
+                .map(|c| c.width().unwrap_or(0))
+                .sum();
             if used + word_width.min(width) > width && used > 0 {
                 out.push(std::mem::take(&mut line).trim_end().to_owned());
                 used = 0;
@@ -109,14 +113,26 @@ fn message_lines<'a>(state: &AppState, width: usize) -> (Vec<Line<'a>>, Option<(
         lines.push(Line::from(vec![
             Span::styled(marker, Style::new().fg(ACCENT)),
             Span::styled(format!("#{} ", message.id), head_style),
-            Span::styled(format!("{} ", clock(message.sent_ms)), Style::new().fg(Color::DarkGray)),
+            Span::styled(
+                format!("{} ", clock(message.sent_ms)),
+                Style::new().fg(Color::DarkGray),
+            ),
             Span::styled(format!("{} → {} ", message.from, message.to), head_style),
-            Span::styled(format!(" {} ", state_label(message, state)), state_style(message.state)),
+            Span::styled(
+                format!(" {} ", state_label(message, state)),
+                state_style(message.state),
+            ),
         ]));
         let body = wrap(message.outgoing_text(), width.saturating_sub(4));
         let full = selected || message.state == MessageState::Pending;
-        let shown = if full { body.len() } else { body.len().min(FOLDED_LINES) };
-        let text_style = if message.state == MessageState::Suppressed || message.state == MessageState::Rejected {
+        let shown = if full {
+            body.len()
+        } else {
+            body.len().min(FOLDED_LINES)
+        };
+        let text_style = if message.state == MessageState::Suppressed
+            || message.state == MessageState::Rejected
+        {
             Style::new().fg(Color::DarkGray)
         } else {
             Style::new()
@@ -155,13 +171,19 @@ fn scroll_offset(total: usize, height: usize, selected: Option<(usize, usize)>) 
 fn title(state: &AppState, focused: bool) -> Line<'static> {
     let pending = state.relay.pending_count();
     let name_style = if focused {
-        Style::new().fg(Color::Black).bg(ACCENT).add_modifier(Modifier::BOLD)
+        Style::new()
+            .fg(Color::Black)
+            .bg(ACCENT)
+            .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::Gray)
     };
     let mut spans = vec![Span::styled(" bridge ", name_style)];
     let pending_style = if pending > 0 {
-        Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD)
+        Style::new()
+            .fg(Color::Black)
+            .bg(Color::Yellow)
+            .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::DarkGray)
     };
@@ -179,15 +201,24 @@ fn title(state: &AppState, focused: bool) -> Line<'static> {
             .collect();
         format!("auto {}", d.join(" "))
     };
-    spans.push(Span::styled(format!(" {mode} "), Style::new().fg(Color::Cyan)));
+    spans.push(Span::styled(
+        format!(" {mode} "),
+        Style::new().fg(Color::Cyan),
+    ));
     match &relay.pause {
         Some(Pause::Human) => spans.push(Span::styled(
             " PAUSED (space resumes) ",
-            Style::new().fg(Color::Black).bg(Color::Red).add_modifier(Modifier::BOLD),
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
         )),
         Some(Pause::HopCap(cap)) => spans.push(Span::styled(
-            format!(" PAUSED: {cap} relays without you; approve or space resumes "),
-            Style::new().fg(Color::Black).bg(Color::Red).add_modifier(Modifier::BOLD),
+            format!(" PAUSED: {cap} agent relays in a row; approve or space resumes "),
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
         )),
         None if relay.auto_all || !relay.auto_directions.is_empty() => spans.push(Span::styled(
             format!(" hops {}/{} ", relay.hops, relay.hop_cap),
@@ -209,13 +240,19 @@ pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
     };
     let mut block = Block::new()
         .borders(Borders::ALL)
-        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
         .border_style(border_style)
         .title(title(state, focused));
     if focused {
         block = block.title_bottom(
-            Line::from(" j/k select · Enter approve · e edit · x reject · m write · A auto · space pause ")
-                .right_aligned(),
+            Line::from(
+                " j/k select · Enter approve · e edit · x reject · m write · A auto · space pause ",
+            )
+            .right_aligned(),
         );
     }
     let area = block.inner(rect);
@@ -235,7 +272,11 @@ pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
     }
     let (lines, selected) = message_lines(state, usize::from(area.width));
     let offset = scroll_offset(lines.len(), usize::from(area.height), selected);
-    let visible: Vec<Line> = lines.into_iter().skip(offset).take(usize::from(area.height)).collect();
+    let visible: Vec<Line> = lines
+        .into_iter()
+        .skip(offset)
+        .take(usize::from(area.height))
+        .collect();
     Paragraph::new(visible).render(area, buf);
 }
 

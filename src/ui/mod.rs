@@ -110,8 +110,9 @@ fn pane_title<'a>(
             .bg(Color::Yellow)
             .add_modifier(Modifier::BOLD),
         ChildState::Running if pane.working => Style::new().fg(Color::Green),
-        ChildState::Running => Style::new().fg(Color::Yellow),
-        ChildState::Ended(crate::pane::ChildEnd::Exited(0)) => Style::new().fg(Color::Yellow),
+        ChildState::Running | ChildState::Ended(crate::pane::ChildEnd::Exited(0)) => {
+            Style::new().fg(Color::Yellow)
+        }
         _ => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
     };
     let mut name = format!(" {} {} ", index + 1, pane.spec.title);

@@ -128,12 +128,19 @@ pub fn editor(frame: &mut Frame, state: &AppState) {
     } else {
         area.height.saturating_sub(4).clamp(3, 16)
     };
-    let rect = centered(area, area.width.saturating_sub(4).clamp(1, 100), height.min(area.height));
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).clamp(1, 100),
+        height.min(area.height),
+    );
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(Style::new().fg(ACCENT))
-        .title(Span::styled(title, Style::new().add_modifier(Modifier::BOLD)))
+        .title(Span::styled(
+            title,
+            Style::new().add_modifier(Modifier::BOLD),
+        ))
         .title_bottom(Line::from(hint).right_aligned());
     let inner = block.inner(rect);
     frame.render_widget(block, rect);

@@ -14,11 +14,9 @@ use crate::app::state::{AppState, Mode};
 const PREFIX_HINTS: &[(&str, &str)] = &[
     ("o", "next"),
     ("b", "bridge"),
-    ("a/x/e", "approve/reject/edit"),
-    ("1-9", "pane"),
+    ("a", "approve"),
     ("z", "zoom"),
     ("[", "scroll"),
-    ("r", "restart"),
     ("q", "quit"),
     ("?", "help"),
 ];
