@@ -76,7 +76,13 @@ impl Bridge {
                         message: outgoing.message,
                     })
                     .map_err(|err| err.to_string())
-                    .and_then(|reply| if reply.ok { Ok(reply.text) } else { Err(reply.text) });
+                    .and_then(|reply| {
+                        if reply.ok {
+                            Ok(reply.text)
+                        } else {
+                            Err(reply.text)
+                        }
+                    });
                 let _ = tx.send((outgoing.call, result));
             });
         if let Err(err) = spawned {
@@ -122,7 +128,10 @@ mod tests {
     fn without_loop_tui_every_call_fails_with_the_reason() {
         let bridge = Bridge::new(Err("not started by loop-tui".into()));
         bridge.send(outgoing(7));
-        assert_eq!(wait_result(&bridge), (7, Err("not started by loop-tui".into())));
+        assert_eq!(
+            wait_result(&bridge),
+            (7, Err("not started by loop-tui".into()))
+        );
         assert!(bridge.describe().contains("not started by loop-tui"));
     }
 
@@ -135,12 +144,17 @@ mod tests {
         let listener = UnixListener::bind(&path).unwrap();
         let server = thread::spawn(move || {
             let mut answers = Vec::new();
-            for reply in [r#"{"ok":true,"text":"queued for human approval as #1. More."}"#, r#"{"ok":false,"text":"unknown target"}"#] {
+            for reply in [
+                r#"{"ok":true,"text":"queued for human approval as #1. More."}"#,
+                r#"{"ok":false,"text":"unknown target"}"#,
+            ] {
                 let (stream, _) = listener.accept().unwrap();
                 let mut line = String::new();
                 BufReader::new(&stream).read_line(&mut line).unwrap();
                 answers.push(line);
-                (&stream).write_all(format!("{reply}\n").as_bytes()).unwrap();
+                (&stream)
+                    .write_all(format!("{reply}\n").as_bytes())
+                    .unwrap();
             }
             answers
         });
