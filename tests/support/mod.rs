@@ -181,6 +181,18 @@ impl Loop {
 
     /// Like [`Loop::start`], with the given working directory.
     pub fn start_in(args: &[&str], rows: u16, cols: u16, cwd: &Path) -> Self {
+        Self::start_with(args, rows, cols, cwd, &[])
+    }
+
+    /// Like [`Loop::start_in`], with extra environment variables (for
+    /// example `XDG_STATE_HOME`, so a run's files go to a test directory).
+    pub fn start_with(
+        args: &[&str],
+        rows: u16,
+        cols: u16,
+        cwd: &Path,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Self {
         let marker = unique("marker");
         let pair = native_pty_system()
             .openpty(pty_size(rows, cols))
@@ -202,6 +214,9 @@ impl Loop {
         cmd.env_remove("TMUX_PANE");
         cmd.env_remove("COLORTERM");
         cmd.env("RUST_BACKTRACE", "1");
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
         let child = pair.slave.spawn_command(cmd).expect("start loop-tui");
         // The test must not keep the slave side open, or it would never see
         // the end of loop-tui's output.
