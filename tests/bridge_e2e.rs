@@ -22,7 +22,8 @@ use support::{Loop, Screen, TempDir, TIMEOUT};
 const ROWS: u16 = 48;
 const COLS: u16 = 160;
 
-/// The prefix key, Ctrl-], and the editor's keys as the terminal sends them.
+/// Control keys as the terminal sends them: the editor's go to start of
+/// line, delete to end of line and save, and the demo agent's clear input.
 const CTRL_A: &str = "\x01";
 const CTRL_K: &str = "\x0b";
 const CTRL_S: &str = "\x13";
