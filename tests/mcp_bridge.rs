@@ -125,7 +125,13 @@ impl FakeBridge {
 fn bridge_command(env: &[(&'static str, String)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_loop-tui"));
     command.arg("mcp-bridge");
-    for var in [ENV_SOCKET, ENV_TOKEN, ENV_AGENT, ENV_RUN_ID, ENV_MAX_MESSAGE] {
+    for var in [
+        ENV_SOCKET,
+        ENV_TOKEN,
+        ENV_AGENT,
+        ENV_RUN_ID,
+        ENV_MAX_MESSAGE,
+    ] {
         command.env_remove(var);
     }
     command.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
@@ -191,8 +197,16 @@ async fn initialize_names_the_server_and_lists_three_tools() {
     assert_eq!(server.name, "loop-tui");
     assert_eq!(server.version, env!("CARGO_PKG_VERSION"));
     let instructions = info.instructions.as_deref().unwrap_or_default();
-    for needle in ["send_message", "Never ask the human", "bridge_status", "receive_messages"] {
-        assert!(instructions.contains(needle), "{needle:?} not in {instructions}");
+    for needle in [
+        "send_message",
+        "Never ask the human",
+        "bridge_status",
+        "receive_messages",
+    ] {
+        assert!(
+            instructions.contains(needle),
+            "{needle:?} not in {instructions}"
+        );
     }
 
     let tools = client.list_all_tools().await.unwrap();
@@ -207,7 +221,12 @@ async fn initialize_names_the_server_and_lists_three_tools() {
             .to_owned()
     };
     let send = description("send_message");
-    for needle in ["ONLY way", "Never ask the human", "self-contained", "acknowledgements"] {
+    for needle in [
+        "ONLY way",
+        "Never ask the human",
+        "self-contained",
+        "acknowledgements",
+    ] {
         assert!(send.contains(needle), "{needle:?} not in {send}");
     }
     assert!(description("receive_messages").contains("fallback"));
@@ -218,7 +237,10 @@ async fn initialize_names_the_server_and_lists_three_tools() {
     assert_eq!(schema["required"], json!(["target", "message"]), "{schema}");
     assert_eq!(schema["properties"]["target"]["type"], "string");
     assert_eq!(schema["properties"]["message"]["type"], "string");
-    assert!(bridge.requests().is_empty(), "listing tools reached the bridge");
+    assert!(
+        bridge.requests().is_empty(),
+        "listing tools reached the bridge"
+    );
     client.cancel().await.unwrap();
 }
 
@@ -260,7 +282,10 @@ async fn receive_and_status_pass_the_bridge_text_through() {
     let client = connect(&bridge.env("claude")).await;
 
     let received = call(&client, "receive_messages", json!({})).await;
-    assert_eq!(shown(&received), (false, "#3 from codex: looks good".into()));
+    assert_eq!(
+        shown(&received),
+        (false, "#3 from codex: looks good".into())
+    );
     let status = call(&client, "bridge_status", json!({})).await;
     assert_eq!(
         shown(&status),
@@ -315,7 +340,10 @@ async fn empty_messages_and_targets_are_refused_before_the_bridge() {
     .await;
     let (is_error, text) = shown(&result);
     assert!(is_error);
-    assert!(text.contains("target") && text.contains("bridge_status"), "{text}");
+    assert!(
+        text.contains("target") && text.contains("bridge_status"),
+        "{text}"
+    );
     assert!(bridge.requests().is_empty(), "{:?}", bridge.requests());
     client.cancel().await.unwrap();
 }
@@ -335,8 +363,14 @@ async fn an_oversized_message_is_refused_with_its_size_and_the_cap() {
     .await;
     let (is_error, text) = shown(&result);
     assert!(is_error, "{text}");
-    assert!(text.contains("17 bytes") && text.contains("16 bytes"), "{text}");
-    assert!(text.contains("Split") && text.contains("summarise"), "{text}");
+    assert!(
+        text.contains("17 bytes") && text.contains("16 bytes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Split") && text.contains("summarise"),
+        "{text}"
+    );
     assert!(bridge.requests().is_empty());
 
     // Exactly at the cap is fine.
@@ -363,7 +397,10 @@ async fn the_default_cap_applies_without_the_variable() {
     .await;
     let (is_error, text) = shown(&result);
     assert!(is_error);
-    assert!(text.contains(&format!("{DEFAULT_MAX_MESSAGE_BYTES} bytes")), "{text}");
+    assert!(
+        text.contains(&format!("{DEFAULT_MAX_MESSAGE_BYTES} bytes")),
+        "{text}"
+    );
     assert!(bridge.requests().is_empty());
     client.cancel().await.unwrap();
 }
@@ -417,7 +454,10 @@ async fn outside_loop_tui_tools_are_listed_and_every_call_explains() {
     let client = connect(&[]).await;
     assert_eq!(client.list_all_tools().await.unwrap().len(), 3);
     for (tool, arguments) in [
-        ("send_message", json!({"target": "codex", "message": "hello"})),
+        (
+            "send_message",
+            json!({"target": "codex", "message": "hello"}),
+        ),
         ("receive_messages", json!({})),
         ("bridge_status", json!({})),
     ] {
@@ -542,7 +582,8 @@ async fn unknown_methods_and_bad_arguments_get_errors_and_the_session_goes_on() 
     let text = missing["result"]["content"][0]["text"].as_str().unwrap();
     assert!(text.contains("missing field `message`"), "{text}");
 
-    raw.tools_call(3, &json!({"target": 5, "message": "hi"})).await;
+    raw.tools_call(3, &json!({"target": 5, "message": "hi"}))
+        .await;
     let wrong_type = raw.next().await;
     assert_eq!(wrong_type["id"], 3, "{wrong_type}");
     assert_eq!(wrong_type["result"]["isError"], true, "{wrong_type}");
@@ -569,7 +610,10 @@ async fn unknown_methods_and_bad_arguments_get_errors_and_the_session_goes_on() 
         .await;
     let sent = raw.next().await;
     assert_eq!(sent["id"], 6, "{sent}");
-    assert_eq!(sent["result"]["content"][0]["text"], "queued as #1", "{sent}");
+    assert_eq!(
+        sent["result"]["content"][0]["text"], "queued as #1",
+        "{sent}"
+    );
     assert_eq!(bridge.requests()[0].call, send_call("claude", "still here"));
 }
 

@@ -358,10 +358,7 @@ mod tests {
         let mut journal = Journal::open(dir.journal()).unwrap();
         journal.append(&record(1, "before")).unwrap();
         drop(journal);
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(dir.journal())
-            .unwrap();
+        let mut file = OpenOptions::new().append(true).open(dir.journal()).unwrap();
         file.write_all(b"{\"id\": \"not a number\"}\nnot json at all\n\n")
             .unwrap();
         drop(file);
@@ -388,7 +385,10 @@ mod tests {
         let dir = TempDir::new();
         let mut journal = Journal::open(dir.journal()).unwrap();
         journal.append(&record(1, "secret")).unwrap();
-        let mode = std::fs::metadata(dir.journal()).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.journal())
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
@@ -398,7 +398,10 @@ mod tests {
         std::fs::write(dir.journal(), "").unwrap();
         std::fs::set_permissions(dir.journal(), std::fs::Permissions::from_mode(0o644)).unwrap();
         Journal::open(dir.journal()).unwrap();
-        let mode = std::fs::metadata(dir.journal()).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.journal())
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 

@@ -117,7 +117,9 @@ impl BridgeServer {
         // blocking pool that wait holds no runtime thread, so the server
         // keeps reading stdin and answering other requests meanwhile.
         match tokio::task::spawn_blocking(move || client.call(call)).await {
-            Ok(Ok(reply)) if reply.ok => CallToolResult::success(vec![ContentBlock::text(reply.text)]),
+            Ok(Ok(reply)) if reply.ok => {
+                CallToolResult::success(vec![ContentBlock::text(reply.text)])
+            }
             Ok(Ok(reply)) if reply.text.trim().is_empty() => {
                 tool_error("loop-tui refused the call without saying why".into())
             }
@@ -131,14 +133,18 @@ impl BridgeServer {
     /// the tool error that tells the model how to fix its call.
     fn check_send(&self, target: &str, message: &str) -> Result<(), String> {
         if target.trim().is_empty() {
-            return Err("send_message needs a target: the name of the agent to send to. \
+            return Err(
+                "send_message needs a target: the name of the agent to send to. \
                         Call bridge_status to see the agents in this run."
-                .into());
+                    .into(),
+            );
         }
         if message.trim().is_empty() {
-            return Err("The message is empty. Put the complete text the other agent \
+            return Err(
+                "The message is empty. Put the complete text the other agent \
                         should read in `message`."
-                .into());
+                    .into(),
+            );
         }
         if message.len() > self.max_message_bytes {
             return Err(format!(
@@ -429,8 +435,13 @@ fn parse_line(line: &[u8]) -> Incoming {
         Incoming::Reply(Box::new(ServerJsonRpcMessage::error(error, id)))
     };
     if err.is_syntax() || err.is_eof() {
-        eprintln!("loop-tui mcp-bridge: answering a line that is not JSON with a parse error: {err}");
-        return error_reply(ErrorData::parse_error(format!("Parse error: {err}"), None), None);
+        eprintln!(
+            "loop-tui mcp-bridge: answering a line that is not JSON with a parse error: {err}"
+        );
+        return error_reply(
+            ErrorData::parse_error(format!("Parse error: {err}"), None),
+            None,
+        );
     }
     // Valid JSON that is not a valid message: answer with its id when it
     // has one, so the client can match the error to its request.
@@ -480,13 +491,21 @@ mod tests {
         let line = br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}
 "#;
         assert!(matches!(parse_line(line), Incoming::Message(_)));
-        let with_bom_and_crlf = b"\xEF\xBB\xBF{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\r\n";
-        assert!(matches!(parse_line(with_bom_and_crlf), Incoming::Message(_)));
+        let with_bom_and_crlf =
+            b"\xEF\xBB\xBF{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\r\n";
+        assert!(matches!(
+            parse_line(with_bom_and_crlf),
+            Incoming::Message(_)
+        ));
     }
 
     #[test]
     fn a_line_that_is_not_json_gets_a_parse_error_without_id() {
-        for line in [&b"this is not json\n"[..], b"{\"jsonrpc\":\"2.0\",\"id\":1,", b"\xff\xfe\n"] {
+        for line in [
+            &b"this is not json\n"[..],
+            b"{\"jsonrpc\":\"2.0\",\"id\":1,",
+            b"\xff\xfe\n",
+        ] {
             assert_eq!(error_of(parse_line(line)), (ErrorCode::PARSE_ERROR, None));
         }
     }
@@ -504,7 +523,12 @@ mod tests {
     fn json_that_is_no_message_gets_invalid_request() {
         for line in [&b"[]"[..], b"42", br#"{"jsonrpc":"2.0"}"#, br#"{"id":"a"}"#] {
             let (code, _) = error_of(parse_line(line));
-            assert_eq!(code, ErrorCode::INVALID_REQUEST, "{:?}", String::from_utf8_lossy(line));
+            assert_eq!(
+                code,
+                ErrorCode::INVALID_REQUEST,
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
         }
     }
 
@@ -537,7 +561,10 @@ mod tests {
         let empty = server.check_send("codex", " \n\t").unwrap_err();
         assert!(empty.contains("empty"), "{empty}");
         let big = server.check_send("codex", "12345678901").unwrap_err();
-        assert!(big.contains("11 bytes") && big.contains("10 bytes"), "{big}");
+        assert!(
+            big.contains("11 bytes") && big.contains("10 bytes"),
+            "{big}"
+        );
         assert!(big.contains("Split") && big.contains("summarise"), "{big}");
         assert_eq!(server.check_send("codex", "1234567890"), Ok(()));
         // The cap counts bytes, not characters: five 2-byte letters fit,

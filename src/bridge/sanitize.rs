@@ -282,7 +282,10 @@ mod tests {
 
     #[test]
     fn short_escape_sequences_are_removed_whole() {
-        assert_eq!(sanitize("a\x1b(Bb\x1b7c\x1b8d\x1bce\x1b#8f\x1b=g\x1b>h"), "abcdefgh");
+        assert_eq!(
+            sanitize("a\x1b(Bb\x1b7c\x1b8d\x1bce\x1b#8f\x1b=g\x1b>h"),
+            "abcdefgh"
+        );
         assert_eq!(sanitize("a\x1b%Gb"), "ab");
     }
 
@@ -294,7 +297,10 @@ mod tests {
 
     #[test]
     fn c0_controls_and_del_are_dropped() {
-        assert_eq!(sanitize("a\0b\x07c\x08d\x7fe\x0bf\x0cg\x05h\x1ci"), "abcdefghi");
+        assert_eq!(
+            sanitize("a\0b\x07c\x08d\x7fe\x0bf\x0cg\x05h\x1ci"),
+            "abcdefghi"
+        );
     }
 
     #[test]
@@ -327,8 +333,8 @@ mod tests {
     #[test]
     fn no_escape_survives_hostile_input() {
         let pieces = [
-            "\x1b", "[", "]", "201~", "\u{9b}", "\u{9c}", "\u{9d}", "\\", "\x07", "\r", "\n",
-            "P", "_", "x", "é", "\x18", "\0", ";", "\x7f", "(",
+            "\x1b", "[", "]", "201~", "\u{9b}", "\u{9c}", "\u{9d}", "\\", "\x07", "\r", "\n", "P",
+            "_", "x", "é", "\x18", "\0", ";", "\x7f", "(",
         ];
         // Every ordered pair and triple of pieces, so each state meets each
         // kind of character.
