@@ -642,6 +642,55 @@ async fn a_slow_bridge_does_not_hold_up_other_requests() {
 }
 
 #[tokio::test]
+async fn a_line_too_long_to_buffer_is_refused_and_the_session_goes_on() {
+    let bridge = FakeBridge::start(|_| BridgeReply::ok("queued"));
+    let mut raw = Raw::start(&bridge.env("claude"));
+    raw.initialize("2025-06-18").await;
+
+    // Over the 16 MiB line limit: never buffered whole, never sent on.
+    raw.tools_call(
+        1,
+        &json!({"target": "codex", "message": "x".repeat(17 << 20)}),
+    )
+    .await;
+    let refused = raw.next().await;
+    assert_eq!(refused["error"]["code"], -32600, "{refused}");
+
+    raw.send(&json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}))
+        .await;
+    let pong = raw.next().await;
+    assert_eq!(pong["id"], 2, "{pong}");
+    assert!(bridge.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_request_split_around_an_answer_still_arrives_whole() {
+    let bridge = FakeBridge::start(|call| {
+        if matches!(call, BridgeCall::Send { .. }) {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        BridgeReply::ok("queued as #3")
+    });
+    let mut raw = Raw::start(&bridge.env("claude"));
+    raw.initialize("2025-06-18").await;
+
+    raw.tools_call(1, &json!({"target": "codex", "message": "slow"}))
+        .await;
+    // Half a request goes out, then the slow answer is written while the
+    // server is in the middle of reading that line.
+    let ping = json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}).to_string();
+    let (head, tail) = ping.split_at(ping.len() / 2);
+    raw.stdin.write_all(head.as_bytes()).await.unwrap();
+    raw.stdin.flush().await.unwrap();
+    let answer = raw.next().await;
+    assert_eq!(answer["id"], 1, "{answer}");
+    raw.send_line(tail).await;
+    let pong = raw.next().await;
+    assert_eq!(pong["id"], 2, "{pong}");
+    assert!(pong.get("result").is_some(), "{pong}");
+}
+
+#[tokio::test]
 async fn older_protocol_versions_are_echoed_and_unknown_ones_fall_back() {
     // Agents' CLIs lag behind the newest MCP revision; the server must
     // speak whichever revision they ask for.
