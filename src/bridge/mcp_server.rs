@@ -63,6 +63,12 @@ Show this loop-tui run: the agents' names (the valid targets for send_message) a
 each is doing, how many messages wait for the human's approval, and the relay mode. Use \
 it to learn whom you can message.";
 
+const EMPTY_TARGET: &str = "send_message needs a target: the name of the agent to send to. \
+                            Call bridge_status to see the agents in this run.";
+
+const EMPTY_MESSAGE: &str = "The message is empty. Put the complete text the other agent \
+                             should read in `message`.";
+
 /// The arguments of `send_message`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct SendMessageArgs {
@@ -133,18 +139,10 @@ impl BridgeServer {
     /// the tool error that tells the model how to fix its call.
     fn check_send(&self, target: &str, message: &str) -> Result<(), String> {
         if target.trim().is_empty() {
-            return Err(
-                "send_message needs a target: the name of the agent to send to. \
-                        Call bridge_status to see the agents in this run."
-                    .into(),
-            );
+            return Err(EMPTY_TARGET.into());
         }
         if message.trim().is_empty() {
-            return Err(
-                "The message is empty. Put the complete text the other agent \
-                        should read in `message`."
-                    .into(),
-            );
+            return Err(EMPTY_MESSAGE.into());
         }
         if message.len() > self.max_message_bytes {
             return Err(format!(
