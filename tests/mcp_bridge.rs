@@ -5,6 +5,7 @@
 //! records every request, so each test can assert exactly what reached
 //! loop-tui and exactly what the model is shown.
 
+// The helpers below are test code too: a panic there is a failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};

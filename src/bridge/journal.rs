@@ -54,8 +54,8 @@ impl Journal {
     /// newline (loop-tui stopped in the middle of a write) is left as it is,
     /// and the next record starts on a new line so the partial one stays an
     /// isolated unreadable line instead of corrupting the next record.
-    pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
-        let path = path.as_ref().to_path_buf();
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let path = path.to_path_buf();
         let context = |what: &str, err: io::Error| {
             io::Error::new(
                 err.kind(),
@@ -149,8 +149,7 @@ impl Journal {
     /// empty journal. A line that cannot be decoded, including a last line
     /// cut short by a crash, is skipped and reported, never fatal; blank
     /// lines are passed over silently.
-    pub fn replay<T: DeserializeOwned>(path: impl AsRef<Path>) -> io::Result<Replay<T>> {
-        let path = path.as_ref();
+    pub fn replay<T: DeserializeOwned>(path: &Path) -> io::Result<Replay<T>> {
         let context = |err: io::Error| {
             io::Error::new(
                 err.kind(),
@@ -222,7 +221,6 @@ fn sync_parent_dir(path: &Path) -> io::Result<()> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -272,7 +270,7 @@ mod tests {
     #[test]
     fn records_round_trip_in_order() {
         let dir = TempDir::new();
-        let mut journal = Journal::open(dir.journal()).unwrap();
+        let mut journal = Journal::open(&dir.journal()).unwrap();
         assert_eq!(journal.path(), dir.journal());
         let records = [
             record(1, "review src/main.rs"),
@@ -285,7 +283,7 @@ mod tests {
         let text = std::fs::read_to_string(dir.journal()).unwrap();
         assert_eq!(text.lines().count(), 3, "one line per record: {text:?}");
 
-        let replay = Journal::replay::<Record>(dir.journal()).unwrap();
+        let replay = Journal::replay::<Record>(&dir.journal()).unwrap();
         assert_eq!(replay.records, records);
         assert!(replay.skipped.is_empty());
     }
@@ -293,15 +291,15 @@ mod tests {
     #[test]
     fn reopening_appends_after_the_existing_records() {
         let dir = TempDir::new();
-        Journal::open(dir.journal())
+        Journal::open(&dir.journal())
             .unwrap()
             .append(&record(1, "first run"))
             .unwrap();
-        Journal::open(dir.journal())
+        Journal::open(&dir.journal())
             .unwrap()
             .append(&record(2, "second run"))
             .unwrap();
-        let replay = Journal::replay::<Record>(dir.journal()).unwrap();
+        let replay = Journal::replay::<Record>(&dir.journal()).unwrap();
         assert_eq!(
             replay.records,
             [record(1, "first run"), record(2, "second run")]
@@ -311,7 +309,7 @@ mod tests {
     #[test]
     fn a_truncated_last_line_is_skipped_and_appending_goes_on_after_it() {
         let dir = TempDir::new();
-        let mut journal = Journal::open(dir.journal()).unwrap();
+        let mut journal = Journal::open(&dir.journal()).unwrap();
         journal.append(&record(1, "kept")).unwrap();
         journal.append(&record(2, "cut short")).unwrap();
         drop(journal);
@@ -319,7 +317,7 @@ mod tests {
         let full = std::fs::read(dir.journal()).unwrap();
         std::fs::write(dir.journal(), &full[..full.len() - 8]).unwrap();
 
-        let replay = Journal::replay::<Record>(dir.journal()).unwrap();
+        let replay = Journal::replay::<Record>(&dir.journal()).unwrap();
         assert_eq!(replay.records, [record(1, "kept")]);
         assert_eq!(replay.skipped.len(), 1);
         assert_eq!(replay.skipped[0].line, 2);
@@ -329,9 +327,9 @@ mod tests {
             replay.skipped[0]
         );
 
-        let mut journal = Journal::open(dir.journal()).unwrap();
+        let mut journal = Journal::open(&dir.journal()).unwrap();
         journal.append(&record(3, "after the crash")).unwrap();
-        let replay = Journal::replay::<Record>(dir.journal()).unwrap();
+        let replay = Journal::replay::<Record>(&dir.journal()).unwrap();
         assert_eq!(
             replay.records,
             [record(1, "kept"), record(3, "after the crash")]
@@ -346,7 +344,7 @@ mod tests {
         // `7` decodes as a number, but without its newline it may be the
         // start of `71`: only a complete line counts.
         std::fs::write(dir.journal(), "5\n7").unwrap();
-        let replay = Journal::replay::<u64>(dir.journal()).unwrap();
+        let replay = Journal::replay::<u64>(&dir.journal()).unwrap();
         assert_eq!(replay.records, [5]);
         assert_eq!(replay.skipped.len(), 1);
         assert_eq!(replay.skipped[0].line, 2);
@@ -355,17 +353,17 @@ mod tests {
     #[test]
     fn a_garbage_line_in_the_middle_is_skipped_and_reported() {
         let dir = TempDir::new();
-        let mut journal = Journal::open(dir.journal()).unwrap();
+        let mut journal = Journal::open(&dir.journal()).unwrap();
         journal.append(&record(1, "before")).unwrap();
         drop(journal);
         let mut file = OpenOptions::new().append(true).open(dir.journal()).unwrap();
         file.write_all(b"{\"id\": \"not a number\"}\nnot json at all\n\n")
             .unwrap();
         drop(file);
-        let mut journal = Journal::open(dir.journal()).unwrap();
+        let mut journal = Journal::open(&dir.journal()).unwrap();
         journal.append(&record(2, "after")).unwrap();
 
-        let replay = Journal::replay::<Record>(dir.journal()).unwrap();
+        let replay = Journal::replay::<Record>(&dir.journal()).unwrap();
         assert_eq!(replay.records, [record(1, "before"), record(2, "after")]);
         let lines: Vec<usize> = replay.skipped.iter().map(|s| s.line).collect();
         assert_eq!(lines, [2, 3], "{:?}", replay.skipped);
@@ -375,7 +373,7 @@ mod tests {
     #[test]
     fn a_missing_journal_replays_as_empty() {
         let dir = TempDir::new();
-        let replay = Journal::replay::<Record>(dir.0.join("never-written.jsonl")).unwrap();
+        let replay = Journal::replay::<Record>(&dir.0.join("never-written.jsonl")).unwrap();
         assert!(replay.records.is_empty());
         assert!(replay.skipped.is_empty());
     }
@@ -383,7 +381,7 @@ mod tests {
     #[test]
     fn a_new_journal_is_private_to_the_user() {
         let dir = TempDir::new();
-        let mut journal = Journal::open(dir.journal()).unwrap();
+        let mut journal = Journal::open(&dir.journal()).unwrap();
         journal.append(&record(1, "secret")).unwrap();
         let mode = std::fs::metadata(dir.journal())
             .unwrap()
@@ -397,7 +395,7 @@ mod tests {
         let dir = TempDir::new();
         std::fs::write(dir.journal(), "").unwrap();
         std::fs::set_permissions(dir.journal(), std::fs::Permissions::from_mode(0o644)).unwrap();
-        Journal::open(dir.journal()).unwrap();
+        Journal::open(&dir.journal()).unwrap();
         let mode = std::fs::metadata(dir.journal())
             .unwrap()
             .permissions()

@@ -468,7 +468,6 @@ fn parse_line(line: &[u8]) -> Incoming {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use rmcp::model::{ErrorCode, JsonRpcMessage};
 

@@ -190,7 +190,6 @@ fn string_escape(c: char, out: &mut String, after_cr: &mut bool) -> State {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
