@@ -84,6 +84,10 @@ pub enum CliCommand {
         #[arg(long)]
         peer: Option<String>,
     },
+    /// Serve the bridge's MCP tools on stdin and stdout (started by each
+    /// agent's CLI, with the bridge settings loop-tui put in its environment).
+    #[command(hide = true)]
+    McpBridge,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

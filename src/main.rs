@@ -25,6 +25,8 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<()> {
     let agents = match cli.command {
+        // First: the agent's CLI starts this with pipes, never a terminal.
+        Some(CliCommand::McpBridge) => return loop_tui::bridge::mcp_server::run_stdio(),
         Some(CliCommand::DemoAgent { name, peer }) => {
             return loop_tui::demo::run_demo_agent(&name, peer.as_deref())
         }

@@ -12,6 +12,7 @@
 pub mod client;
 pub mod journal;
 pub mod listener;
+pub mod mcp_server;
 pub mod protocol;
 pub mod relay;
 pub mod sanitize;
