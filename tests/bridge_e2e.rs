@@ -786,7 +786,6 @@ fn the_demo_agent_alone_shows_why_it_cannot_send_and_keeps_running() {
 }
 
 #[test]
-#[ignore = "bug in src/app/relay_actions.rs open_editor: the TextArea keeps ratatui-textarea's default WrapMode::None and the cursor starts at the end, so a message wider than the popup opens scrolled sideways with its beginning hidden"]
 fn the_editor_shows_a_long_message_from_its_first_word() {
     let state = TempDir::new("bridge-edit-long");
     let demo = Demo::start(&state, &[]);
@@ -806,7 +805,6 @@ fn the_editor_shows_a_long_message_from_its_first_word() {
 }
 
 #[test]
-#[ignore = "bug in src/app/relay_actions.rs send: every newly queued message calls select_newest_pending, which moves the human's selection, so Enter approves a message the human did not select"]
 fn enter_approves_the_message_the_human_selected_even_when_another_arrives() {
     let dir = TempDir::new("bridge-selection");
     let env_file = dir.path().join("alice.env");

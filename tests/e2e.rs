@@ -676,10 +676,7 @@ fn no_arguments_without_claude_and_codex_says_how_to_install_them_or_try_the_dem
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(
-        !out.status.success(),
-        "loop-tui without agents succeeded"
-    );
+    assert!(!out.status.success(), "loop-tui without agents succeeded");
     let err = String::from_utf8_lossy(&out.stderr);
     for needed in [
         "claude is not on PATH",
@@ -689,6 +686,9 @@ fn no_arguments_without_claude_and_codex_says_how_to_install_them_or_try_the_dem
         "loop-tui demo",
         "--pane",
     ] {
-        assert!(err.contains(needed), "the error does not say {needed:?}:\n{err}");
+        assert!(
+            err.contains(needed),
+            "the error does not say {needed:?}:\n{err}"
+        );
     }
 }

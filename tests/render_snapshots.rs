@@ -58,7 +58,7 @@ fn state(titles: &[&str], cols: u16, rows: u16) -> AppState {
 }
 
 /// Like [`state`], with the panes' emulators of the given kind.
-/// The bridge pane is hidden here (tests/bridge_snapshots.rs covers it),
+/// The bridge pane is hidden here (`tests/bridge_snapshots.rs` covers it),
 /// so these snapshots show the agent panes' rendering alone.
 fn state_with(kind: EmulatorKind, titles: &[&str], cols: u16, rows: u16) -> AppState {
     let mut state = AppState::with_emulator(

@@ -34,6 +34,7 @@ pub fn on_request(state: &mut AppState, event: BridgeEvent) -> Vec<Effect> {
         BridgeCall::Send { target, message } => send(state, &agent, &target, &message),
         BridgeCall::Receive => receive(state, &agent),
         BridgeCall::Status => (Vec::new(), BridgeReply::ok(status_text(state, &agent))),
+        BridgeCall::Hello => hello(state, &agent),
     };
     effects.push(Effect::Reply {
         to: reply,
@@ -54,7 +55,7 @@ fn send(state: &mut AppState, agent: &str, target: &str, text: &str) -> (Vec<Eff
                 .unwrap_or_default();
             let answer = match disposition {
                 Disposition::Queued => {
-                    select_newest_pending(state);
+                    select_if_nothing_pending_is(state);
                     if let Some(Pause::HopCap(cap)) = state.relay.pause {
                         state.notice = Some(format!(
                             "relay paused: {cap} agent-to-agent messages in a row without you; approve or press space in the bridge to resume"
@@ -74,6 +75,25 @@ fn send(state: &mut AppState, agent: &str, target: &str, text: &str) -> (Vec<Eff
             (journal(records), answer)
         }
     }
+}
+
+fn hello(state: &mut AppState, agent: &str) -> (Vec<Effect>, BridgeReply) {
+    let Some(pane) = state
+        .relay
+        .resolve_agent(agent)
+        .and_then(|name| state.pane_of(name))
+    else {
+        return (
+            Vec::new(),
+            BridgeReply::error(format!("\"{agent}\" is not an agent of this run")),
+        );
+    };
+    state.panes[pane].bridge_connected = true;
+    state.needs_redraw = true;
+    (
+        Vec::new(),
+        BridgeReply::ok(format!("connected as {}", state.panes[pane].spec.name)),
+    )
 }
 
 fn receive(state: &mut AppState, agent: &str) -> (Vec<Effect>, BridgeReply) {
@@ -146,6 +166,20 @@ pub fn status_text(state: &AppState, caller: &str) -> String {
         relay.hop_cap
     );
     text
+}
+
+/// Selects the newest pending message unless the human already has a
+/// pending one selected: a message arriving must never change what Enter
+/// approves.
+fn select_if_nothing_pending_is(state: &mut AppState) {
+    let selected_pending = state
+        .bridge
+        .selected
+        .and_then(|id| state.relay.get(id))
+        .is_some_and(|m| m.state == MessageState::Pending);
+    if !selected_pending {
+        select_newest_pending(state);
+    }
 }
 
 /// Selects the newest message waiting for the human, if any.
@@ -272,6 +306,9 @@ pub fn open_editor(state: &mut AppState, purpose: EditPurpose) {
         initial.lines().map(str::to_owned).collect()
     };
     let mut text = ratatui_textarea::TextArea::new(lines);
+    // Messages are prose: wrap them so the popup shows each from its first
+    // word, instead of scrolling sideways to the cursor.
+    text.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
     text.move_cursor(ratatui_textarea::CursorMove::Bottom);
     text.move_cursor(ratatui_textarea::CursorMove::End);
     state.editor = Some(Editor {

@@ -90,6 +90,8 @@ pub struct PaneState {
     pub held_input: Vec<u8>,
     /// Input bytes queued for the child and not yet written.
     pub input_backlog: Arc<AtomicUsize>,
+    /// The agent's MCP bridge said hello: its bridge tools are loaded.
+    pub bridge_connected: bool,
 }
 
 /// How long after its last output an agent still counts as working: agent
@@ -111,6 +113,7 @@ impl PaneState {
             delivery: None,
             held_input: Vec::new(),
             input_backlog: Arc::new(AtomicUsize::new(0)),
+            bridge_connected: false,
         }
     }
 

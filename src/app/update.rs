@@ -60,6 +60,7 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
                 p.child = ChildState::Ended(end);
                 p.working = false;
                 p.delivery = None;
+                p.bridge_connected = false;
                 state.needs_redraw = true;
             }
             Vec::new()

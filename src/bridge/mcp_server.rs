@@ -195,6 +195,21 @@ impl ServerHandler for BridgeServer {
             .with_server_info(Implementation::new("loop-tui", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
     }
+
+    /// Tells loop-tui this agent's bridge is up, so its pane can say so
+    /// (and a human knows the agent can reach its peer). Best effort: the
+    /// session works the same if loop-tui cannot be told.
+    fn on_initialized(
+        &self,
+        _context: rmcp::service::NotificationContext<RoleServer>,
+    ) -> impl std::future::Future<Output = ()> + Send + '_ {
+        let client = self.bridge.as_ref().ok().cloned();
+        async move {
+            if let Some(client) = client {
+                let _ = tokio::task::spawn_blocking(move || client.call(BridgeCall::Hello)).await;
+            }
+        }
+    }
 }
 
 fn tool_error(text: String) -> CallToolResult {

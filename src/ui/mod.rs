@@ -122,10 +122,14 @@ fn pane_title<'a>(
     if !osc_title.is_empty() && osc_title != pane.spec.title {
         let _ = write!(name, "· {} ", sanitize_title(osc_title));
     }
-    Line::from(vec![
+    let mut spans = vec![
         Span::styled(name, name_style),
         Span::styled(format!(" {} ", pane.activity_label()), state_style),
-    ])
+    ];
+    if pane.bridge_connected {
+        spans.push(Span::styled("bridge✓ ", Style::new().fg(Color::Green)));
+    }
+    Line::from(spans)
 }
 
 /// A title set by a child is drawn in our border: keep it to one line of
