@@ -63,6 +63,9 @@ struct FakeBridge {
     _dir: TempDir,
     socket: PathBuf,
     requests: Arc<Mutex<Vec<BridgeRequest>>>,
+    /// The agents whose `Hello` (sent once the MCP client is initialised)
+    /// arrived; kept apart from the tool calls the tests check.
+    hellos: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeBridge {
@@ -71,14 +74,17 @@ impl FakeBridge {
         let socket = dir.0.join("bridge.sock");
         let listener = UnixListener::bind(&socket).unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let hellos = Arc::new(Mutex::new(Vec::new()));
         let answer: Arc<Answer> = Arc::new(answer);
         let recorded = Arc::clone(&requests);
+        let greeted = Arc::clone(&hellos);
         // The thread ends with the test process; a test's socket file goes
         // with its temp dir.
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { return };
                 let recorded = Arc::clone(&recorded);
+                let greeted = Arc::clone(&greeted);
                 let answer = Arc::clone(&answer);
                 // One thread per connection, so a slow answer never holds
                 // up another call.
@@ -89,11 +95,17 @@ impl FakeBridge {
                         return;
                     }
                     let request: BridgeRequest = serde_json::from_str(&line).unwrap();
-                    recorded.lock().unwrap().push(request.clone());
-                    if request.token != TOKEN {
-                        return;
-                    }
-                    let mut reply = serde_json::to_vec(&answer(&request.call)).unwrap();
+                    let reply = if request.call == BridgeCall::Hello {
+                        greeted.lock().unwrap().push(request.agent.clone());
+                        BridgeReply::ok("connected")
+                    } else {
+                        recorded.lock().unwrap().push(request.clone());
+                        if request.token != TOKEN {
+                            return;
+                        }
+                        answer(&request.call)
+                    };
+                    let mut reply = serde_json::to_vec(&reply).unwrap();
                     reply.push(b'\n');
                     let _ = (&stream).write_all(&reply);
                 });
@@ -103,11 +115,16 @@ impl FakeBridge {
             _dir: dir,
             socket,
             requests,
+            hellos,
         }
     }
 
     fn requests(&self) -> Vec<BridgeRequest> {
         self.requests.lock().unwrap().clone()
+    }
+
+    fn hellos(&self) -> Vec<String> {
+        self.hellos.lock().unwrap().clone()
     }
 
     /// The environment loop-tui gives an agent named `agent`.
@@ -278,7 +295,7 @@ async fn receive_and_status_pass_the_bridge_text_through() {
     let bridge = FakeBridge::start(|call| match call {
         BridgeCall::Receive => BridgeReply::ok("#3 from codex: looks good"),
         BridgeCall::Status => BridgeReply::ok("run run-1; agents: claude (you), codex (working)"),
-        BridgeCall::Send { .. } => BridgeReply::error("unexpected"),
+        BridgeCall::Send { .. } | BridgeCall::Hello => BridgeReply::error("unexpected"),
     });
     let client = connect(&bridge.env("claude")).await;
 
@@ -297,6 +314,8 @@ async fn receive_and_status_pass_the_bridge_text_through() {
     );
     let calls: Vec<BridgeCall> = bridge.requests().into_iter().map(|r| r.call).collect();
     assert_eq!(calls, [BridgeCall::Receive, BridgeCall::Status]);
+    // Initialising the MCP session told loop-tui this agent is connected.
+    assert_eq!(bridge.hellos(), ["claude"]);
     client.cancel().await.unwrap();
 }
 
