@@ -20,6 +20,12 @@ use crate::pane::input::encode_paste;
 /// typed into it: long enough to finish a word, short enough not to stall.
 pub const HUMAN_QUIET: Duration = Duration::from_millis(1500);
 
+/// How long after its start a program that never connected to the bridge
+/// is taken to be ready for input. An agent CLI connects within a second or
+/// two; a plain program (a shell, `cat`) never does. Text typed before a
+/// TUI has switched its terminal to raw mode is echoed and lost.
+pub const STARTUP_GRACE: Duration = Duration::from_secs(5);
+
 /// How often a delivery held back by a full input queue is retried.
 const BACKLOG_RETRY: Duration = Duration::from_millis(50);
 
@@ -76,7 +82,11 @@ fn readiness(pane: &PaneState, now: Instant) -> Readiness {
     }
     let human_quiet_at = pane.last_input.map(|t| t + HUMAN_QUIET);
     let idle_at = pane.last_output.map(|t| t + WORKING_WINDOW);
-    let wait_until = [human_quiet_at, idle_at].into_iter().flatten().max();
+    let started_at = (!pane.bridge_connected).then_some(pane.started_at + STARTUP_GRACE);
+    let wait_until = [human_quiet_at, idle_at, started_at]
+        .into_iter()
+        .flatten()
+        .max();
     if let Some(at) = wait_until.filter(|at| *at > now) {
         return blocked(Some(at));
     }
@@ -187,11 +197,16 @@ mod tests {
     use crate::bridge::relay::RelayRecord;
     use crate::pane::pty::PaneProgram;
 
+    /// Two agents whose MCP clients have connected (ready for input).
     fn state() -> AppState {
         let specs = ["claude", "codex"]
             .map(|n| PaneSpec::new(n, PaneProgram::Shell("true".into())))
             .into();
-        AppState::new(specs, (200, 50), 100)
+        let mut s = AppState::new(specs, (200, 50), 100);
+        for pane in &mut s.panes {
+            pane.bridge_connected = true;
+        }
+        s
     }
 
     fn key(code: KeyCode) -> AppEvent {
@@ -317,6 +332,25 @@ mod tests {
                 by_tool: false
             }]
         ));
+    }
+
+    #[test]
+    fn a_program_gets_no_delivery_before_its_bridge_connects_or_the_grace_ends() {
+        let mut s = state();
+        let now = Instant::now();
+        s.panes[1].bridge_connected = false;
+        s.panes[1].started_at = now;
+        send(&mut s, "claude", "codex", "early", now);
+        let fx = prefix_then(&mut s, 'a', now);
+        assert!(
+            delivered_bytes(&fx, 1).is_empty(),
+            "typed before the TUI is up: lost"
+        );
+        assert_eq!(next_deadline(&s, now), Some(now + STARTUP_GRACE));
+        // The agent's MCP client says hello: it is up.
+        s.panes[1].bridge_connected = true;
+        let fx = update(&mut s, AppEvent::Timer, now);
+        assert!(!delivered_bytes(&fx, 1).is_empty());
     }
 
     #[test]

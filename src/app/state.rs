@@ -92,6 +92,8 @@ pub struct PaneState {
     pub input_backlog: Arc<AtomicUsize>,
     /// The agent's MCP bridge said hello: its bridge tools are loaded.
     pub bridge_connected: bool,
+    /// When the current child was started.
+    pub started_at: Instant,
 }
 
 /// How long after its last output an agent still counts as working: agent
@@ -114,6 +116,7 @@ impl PaneState {
             held_input: Vec::new(),
             input_backlog: Arc::new(AtomicUsize::new(0)),
             bridge_connected: false,
+            started_at: Instant::now(),
         }
     }
 

@@ -158,7 +158,7 @@ fn on_key(state: &mut AppState, key: &KeyEvent, now: Instant) -> Vec<Effect> {
             state.mode = Mode::Normal;
             state.needs_redraw = true;
             if let Some(command) = state.keymap.after_prefix(key) {
-                run_command(state, command)
+                run_command(state, command, now)
             } else {
                 if key.code != KeyCode::Esc {
                     state.notice = Some(format!(
@@ -286,7 +286,7 @@ fn on_paste(state: &mut AppState, text: &str, now: Instant) -> Vec<Effect> {
     human_input(state, index, encode_paste(text, &modes), now)
 }
 
-fn run_command(state: &mut AppState, command: Command) -> Vec<Effect> {
+fn run_command(state: &mut AppState, command: Command, now: Instant) -> Vec<Effect> {
     let count = state.panes.len();
     // Focus cycles through the agents and then the bridge pane.
     let slots = count + usize::from(state.bridge.shown);
@@ -348,7 +348,7 @@ fn run_command(state: &mut AppState, command: Command) -> Vec<Effect> {
             state.mode = Mode::Scroll;
             Vec::new()
         }
-        Command::Restart => restart(state),
+        Command::Restart => restart(state, now),
         Command::Quit => {
             if state.running_count() > 0 {
                 state.mode = Mode::ConfirmQuit;
@@ -400,7 +400,7 @@ fn focus(state: &mut AppState, index: usize) -> Vec<Effect> {
     }
 }
 
-fn restart(state: &mut AppState) -> Vec<Effect> {
+fn restart(state: &mut AppState, now: Instant) -> Vec<Effect> {
     let index = state.focused;
     let Some(size) = state.panes.get(index).map(|p| p.size) else {
         return Vec::new();
@@ -417,6 +417,7 @@ fn restart(state: &mut AppState) -> Vec<Effect> {
     pane.generation += 1;
     pane.screen = screen;
     pane.child = ChildState::Running;
+    pane.started_at = now;
     state.notice = Some(format!("pane {} restarted", index + 1));
     vec![Effect::Spawn { pane: index }]
 }
