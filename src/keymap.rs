@@ -26,6 +26,7 @@ pub enum Command {
     EditOldest,
     /// Write a message to an agent or to all.
     Compose,
+    FocusPlan,
 }
 
 /// The prefix key and the bindings after it.
@@ -53,7 +54,7 @@ impl Default for Keymap {
 pub const BINDINGS: &[(&str, &str)] = &[
     (
         "o / → / ↓",
-        "focus the next pane (the bridge pane comes last)",
+        "focus the next pane (agents, bridge, then plan)",
     ),
     ("← / ↑", "focus the previous pane"),
     ("1 … 9", "focus pane N"),
@@ -61,6 +62,7 @@ pub const BINDINGS: &[(&str, &str)] = &[
         "b",
         "focus the bridge pane (its own keys are listed in its border)",
     ),
+    ("p", "focus the plan pane (PLAN.md; j/k/g/G scroll it)"),
     ("a", "approve the oldest pending message"),
     (
         "x",
@@ -122,6 +124,7 @@ impl Keymap {
             KeyCode::Char('x') => Command::RejectOldest,
             KeyCode::Char('e') => Command::EditOldest,
             KeyCode::Char('m') => Command::Compose,
+            KeyCode::Char('p') => Command::FocusPlan,
             _ => return None,
         };
         Some(command)
@@ -189,6 +192,10 @@ mod tests {
         assert_eq!(
             map.after_prefix(&k(KeyCode::Char('x'))),
             Some(Command::RejectOldest)
+        );
+        assert_eq!(
+            map.after_prefix(&k(KeyCode::Char('p'))),
+            Some(Command::FocusPlan)
         );
         assert_eq!(map.after_prefix(&k(KeyCode::Char('y'))), None);
         let twice = KeyEvent::new(KeyCode::Char('5'), KeyModifiers::CONTROL);

@@ -42,6 +42,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         scrollback_lines: cli.scrollback,
         emulator: cli.emulator.into(),
         run_id: cli.run_id,
+        plan_path: loop_tui::plan::DEFAULT_PLAN_PATH.into(),
     })
 }
 

@@ -39,9 +39,11 @@ fn review(n: u64) -> String {
 
 // Layout at 48x160 with two agents (see src/layout.rs): the status bar is
 // the last row; the bridge pane takes the 14 rows above it (rows 33..47,
-// its title on row 33); the agents share rows 0..33, the worker in columns
-// 0..80 and the reviewer in 80..160, each inside a one-cell border.
+// its title on row 33) in columns 0..80, beside the plan pane in 80..160;
+// the agents share rows 0..33, the worker in columns 0..80 and the
+// reviewer in 80..160, each inside a one-cell border.
 const BRIDGE_TOP: usize = 33;
+const BRIDGE_COLS: usize = 80;
 const WORKER_LEFT: usize = 0;
 const REVIEWER_LEFT: usize = 80;
 
@@ -57,13 +59,18 @@ fn reviewer(s: &Screen) -> String {
     pane(s, REVIEWER_LEFT)
 }
 
-/// The bridge pane, title and border included.
+/// The bridge pane's title and text, without the side borders, so that
+/// a message wrapped onto several rows reads as one phrase.
 fn bridge(s: &Screen) -> String {
-    flat(&s.region(BRIDGE_TOP, 0, 14, usize::from(COLS)))
+    flat(&format!(
+        "{}\n{}",
+        s.region(BRIDGE_TOP, 0, 1, BRIDGE_COLS),
+        s.region(BRIDGE_TOP + 1, 1, 12, BRIDGE_COLS - 2)
+    ))
 }
 
 fn bridge_title(s: &Screen) -> String {
-    s.row(BRIDGE_TOP)
+    s.region(BRIDGE_TOP, 0, 1, BRIDGE_COLS)
 }
 
 /// The header row of message #`id` in the bridge pane (`#1 12:00:00 worker
@@ -71,7 +78,7 @@ fn bridge_title(s: &Screen) -> String {
 fn header(s: &Screen, id: u64) -> String {
     let marker = format!("#{id} ");
     (BRIDGE_TOP + 1..BRIDGE_TOP + 13)
-        .map(|row| s.region(row, 1, 1, usize::from(COLS) - 2))
+        .map(|row| s.region(row, 1, 1, BRIDGE_COLS - 2))
         .find(|line| {
             line.starts_with(&format!("▶ {marker}")) || line.starts_with(&format!("  {marker}"))
         })

@@ -20,7 +20,11 @@ fn state(cols: u16, rows: u16) -> AppState {
     let specs = ["claude", "codex"]
         .map(|n| PaneSpec::new(n, PaneProgram::Shell("true".into())))
         .into();
-    AppState::new(specs, (cols, rows), 100)
+    let mut state = AppState::new(specs, (cols, rows), 100);
+    // The bridge pane alone below the agents, as wide as the screen; the
+    // plan pane beside it has its own snapshots (tests/plan_snapshots.rs).
+    state.plan.shown = false;
+    state
 }
 
 fn screen(state: &AppState) -> String {

@@ -58,8 +58,9 @@ fn state(titles: &[&str], cols: u16, rows: u16) -> AppState {
 }
 
 /// Like [`state`], with the panes' emulators of the given kind.
-/// The bridge pane is hidden here (`tests/bridge_snapshots.rs` covers it),
-/// so these snapshots show the agent panes' rendering alone.
+/// The bridge and plan panes are hidden here (`tests/bridge_snapshots.rs`
+/// and `tests/plan_snapshots.rs` cover them), so these snapshots show the
+/// agent panes' rendering alone.
 fn state_with(kind: EmulatorKind, titles: &[&str], cols: u16, rows: u16) -> AppState {
     let mut state = AppState::with_emulator(
         titles.iter().map(|t| spec(t)).collect(),
@@ -68,6 +69,7 @@ fn state_with(kind: EmulatorKind, titles: &[&str], cols: u16, rows: u16) -> AppS
         kind,
     );
     state.bridge.shown = false;
+    state.plan.shown = false;
     apply_layout(&mut state);
     state
 }

@@ -8,6 +8,7 @@ use crate::bridge::relay::RelayRecord;
 use crate::pane::emulator::PaneSize;
 use crate::pane::pty::PtyEvent;
 use crate::pane::PaneId;
+use crate::plan::load::PlanLoad;
 
 /// Everything the app loop reacts to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +23,8 @@ pub enum AppEvent {
     Signal(i32),
     /// A deadline the state asked for has passed.
     Timer,
+    /// The plan file was read (at start, and after each change to it).
+    PlanChanged(PlanLoad),
 }
 
 /// How to move a pane's scrollback view.

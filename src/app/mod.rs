@@ -4,6 +4,7 @@
 pub mod delivery;
 pub mod editor;
 pub mod event;
+pub mod plan_actions;
 pub mod relay_actions;
 pub mod run;
 pub mod state;

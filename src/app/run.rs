@@ -2,6 +2,7 @@
 //! events to `update`, carries out its effects and draws when needed.
 
 use std::io::{stdout, BufWriter, Stdout};
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -25,6 +26,7 @@ use crate::pane::emulator::EmulatorKind;
 use crate::pane::pty::PaneProgram;
 use crate::pane::pty::{end_children, PtyEvent, PtyProcess};
 use crate::pane::PaneId;
+use crate::plan::watch::PlanWatcher;
 use crate::run_dir::RunDir;
 use crate::terminal::TerminalGuard;
 
@@ -49,6 +51,9 @@ pub struct RunOptions {
     pub emulator: EmulatorKind,
     /// Resume this run (replaying its journal) instead of starting a new one.
     pub run_id: Option<String>,
+    /// The plan file the plan pane shows (default `PLAN.md`, relative to
+    /// the working directory).
+    pub plan_path: PathBuf,
 }
 
 /// What the executor owns besides the state: the children and the run's files.
@@ -89,6 +94,7 @@ pub fn run(options: RunOptions) -> Result<()> {
         scrollback_lines,
         emulator,
         run_id,
+        plan_path,
     } = options;
     let run_dir = RunDir::open(run_id.as_deref())?;
     let exe = std::env::current_exe().context("failed to find the loop-tui executable")?;
@@ -127,6 +133,7 @@ pub fn run(options: RunOptions) -> Result<()> {
     let mut state =
         AppState::with_emulator(specs, (size.width, size.height), scrollback_lines, emulator);
     state.run_id.clone_from(&run_dir.id);
+    let _plan_watcher = watch_plan(&mut state, plan_path, &tx);
     let mut io = Io {
         processes: Vec::new(),
         journal,
@@ -353,6 +360,31 @@ fn shutdown(state: &mut AppState, processes: &[Option<PtyProcess>], rx: &Receive
         }
         state.running_count() > 0
     });
+}
+
+/// Starts watching the plan file when the plan pane is shown. If the
+/// watch cannot be set up, the file is still read once and the status bar
+/// says that changes will not show.
+fn watch_plan(state: &mut AppState, path: PathBuf, tx: &Sender<AppEvent>) -> Option<PlanWatcher> {
+    if !state.plan.shown {
+        return None;
+    }
+    // Absolute, so the pane can say exactly where a missing plan belongs.
+    state.plan.path = std::path::absolute(&path).unwrap_or(path);
+    let deliver = {
+        let tx = tx.clone();
+        move |load| tx.send(AppEvent::PlanChanged(load)).is_ok()
+    };
+    match PlanWatcher::start(&state.plan.path, deliver) {
+        Ok(watcher) => Some(watcher),
+        Err(err) => {
+            let _ = tx.send(AppEvent::PlanChanged(crate::plan::load::load(
+                &state.plan.path,
+            )));
+            state.notice = Some(format!("{err:#}; the plan pane will not follow changes"));
+            None
+        }
+    }
 }
 
 fn spawn_input_reader(tx: Sender<AppEvent>) -> Result<()> {

@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use crate::bridge::protocol::DEFAULT_MAX_MESSAGE_BYTES;
 use crate::bridge::relay::{MessageId, RelayQueue};
 use crate::keymap::Keymap;
-use crate::layout::{frame_layout, FrameLayout, Zoom};
+use crate::layout::{frame_layout, Below, FrameLayout, Zoom};
 use crate::pane::emulator::{EmulatorKind, PaneSize};
 use crate::pane::pty::PaneProgram;
 use crate::pane::screen::PaneScreen;
 use crate::pane::ChildEnd;
+use crate::plan::{PlanPane, DEFAULT_PLAN_PATH};
 
 /// What one pane runs and how it is labelled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +202,8 @@ pub struct AppState {
     pub editor: Option<Editor>,
     /// The run's id, for `bridge_status`.
     pub run_id: String,
+    /// The PLAN.md pane, shown beside the bridge pane.
+    pub plan: PlanPane,
 }
 
 impl AppState {
@@ -237,6 +240,7 @@ impl AppState {
             },
             editor: None,
             run_id: String::new(),
+            plan: PlanPane::new(DEFAULT_PLAN_PATH.into(), specs.len() >= 2),
         };
         let count = specs.len();
         for (i, spec) in specs.into_iter().enumerate() {
@@ -249,7 +253,7 @@ impl AppState {
 
     /// The PTY size pane `index` gets in the current layout.
     pub fn layout_size(&self, index: usize, count: usize) -> PaneSize {
-        let layout = frame_layout(self.area(), count, self.bridge.shown, self.zoom());
+        let layout = frame_layout(self.area(), count, self.below(), self.zoom());
         layout.panes.get(index).copied().flatten().map_or(
             self.panes
                 .get(index)
@@ -268,6 +272,8 @@ impl AppState {
             None
         } else if self.bridge.focused {
             Some(Zoom::Bridge)
+        } else if self.plan.focused {
+            Some(Zoom::Plan)
         } else {
             Some(Zoom::Pane(self.focused))
         }
@@ -275,17 +281,22 @@ impl AppState {
 
     /// The rectangles of the current frame.
     pub fn frame_layout(&self) -> FrameLayout {
-        frame_layout(
-            self.area(),
-            self.panes.len(),
-            self.bridge.shown,
-            self.zoom(),
-        )
+        frame_layout(self.area(), self.panes.len(), self.below(), self.zoom())
+    }
+
+    /// Which panes share the strip below the agents.
+    pub fn below(&self) -> Below {
+        Below {
+            bridge: self.bridge.shown,
+            plan: self.plan.shown,
+            plan_focused: self.plan.focused,
+        }
     }
 
     /// The agent pane keys go to, if keys go to an agent.
     pub fn focused_agent(&self) -> Option<usize> {
-        (!self.bridge.focused && self.focused < self.panes.len()).then_some(self.focused)
+        (!self.bridge.focused && !self.plan.focused && self.focused < self.panes.len())
+            .then_some(self.focused)
     }
 
     /// The pane of the agent called `name`.

@@ -10,7 +10,7 @@ use crossterm::event::{
 
 use super::event::{AppEvent, Effect, ScrollAction};
 use super::state::{AppState, ChildState, EditPurpose, Mode, WORKING_WINDOW};
-use super::{delivery, editor, relay_actions};
+use super::{delivery, editor, plan_actions, relay_actions};
 use crate::keymap::Command;
 use crate::layout::inner;
 use crate::pane::input::{encode_mouse, encode_paste, KeyEncoder};
@@ -67,8 +67,13 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
         }
         AppEvent::Bridge(request) => relay_actions::on_request(state, request),
         AppEvent::Signal(_) => return quit(state),
+        AppEvent::PlanChanged(load) => {
+            plan_actions::on_changed(state, load, now);
+            Vec::new()
+        }
         AppEvent::Timer => {
             expire_activity(state, now);
+            plan_actions::expire(state, now);
             match state.resize_due {
                 Some(due) if due <= now => {
                     state.resize_due = None;
@@ -91,11 +96,15 @@ pub fn next_deadline(state: &AppState, now: Instant) -> Option<Instant> {
         .iter()
         .filter(|p| p.working)
         .filter_map(|p| p.last_output.map(|t| t + WORKING_WINDOW));
-    [state.resize_due, delivery::next_deadline(state, now)]
-        .into_iter()
-        .flatten()
-        .chain(working_ends)
-        .min()
+    [
+        state.resize_due,
+        delivery::next_deadline(state, now),
+        state.plan.highlight_until,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(working_ends)
+    .min()
 }
 
 /// A pane printed something: it is working, and a bell asks for attention.
@@ -151,6 +160,9 @@ fn on_key(state: &mut AppState, key: &KeyEvent, now: Instant) -> Vec<Effect> {
             }
             if state.bridge.focused {
                 return bridge_key(state, key);
+            }
+            if state.plan.focused {
+                return plan_actions::on_key(state, key);
             }
             send_key(state, key, now)
         }
@@ -288,10 +300,12 @@ fn on_paste(state: &mut AppState, text: &str, now: Instant) -> Vec<Effect> {
 
 fn run_command(state: &mut AppState, command: Command, now: Instant) -> Vec<Effect> {
     let count = state.panes.len();
-    // Focus cycles through the agents and then the bridge pane.
-    let slots = count + usize::from(state.bridge.shown);
+    // Focus cycles through the agents, then the bridge pane, then the plan.
+    let slots = count + usize::from(state.bridge.shown) + usize::from(state.plan.shown);
     let slot = if state.bridge.focused {
         count
+    } else if state.plan.focused {
+        count + usize::from(state.bridge.shown)
     } else {
         state.focused
     };
@@ -304,6 +318,14 @@ fn run_command(state: &mut AppState, command: Command, now: Instant) -> Vec<Effe
                 focus_slot(state, count)
             } else {
                 state.notice = Some("the bridge pane needs two or more agents".into());
+                Vec::new()
+            }
+        }
+        Command::FocusPlan => {
+            if state.plan.shown {
+                focus_slot(state, slots - 1)
+            } else {
+                state.notice = Some("the plan pane needs two or more agents".into());
                 Vec::new()
             }
         }
@@ -340,7 +362,7 @@ fn run_command(state: &mut AppState, command: Command, now: Instant) -> Vec<Effe
             state.zoomed = !state.zoomed;
             apply_layout(state)
         }
-        Command::EnterScroll | Command::Restart if state.bridge.focused => {
+        Command::EnterScroll | Command::Restart if state.focused_agent().is_none() => {
             state.notice = Some("focus an agent pane first (o, or 1-9)".into());
             Vec::new()
         }
@@ -371,10 +393,17 @@ fn run_command(state: &mut AppState, command: Command, now: Instant) -> Vec<Effe
     }
 }
 
-/// Focuses agent pane `slot`, or the bridge pane when `slot` is the count.
+/// Focuses agent pane `slot`; past the agents come the bridge pane and
+/// then the plan pane, each when shown.
 fn focus_slot(state: &mut AppState, slot: usize) -> Vec<Effect> {
-    if slot >= state.panes.len() {
-        state.bridge.focused = true;
+    let count = state.panes.len();
+    if slot >= count {
+        if slot == count && state.bridge.shown {
+            state.bridge.focused = true;
+            state.plan.focused = false;
+        } else {
+            plan_actions::focus(state);
+        }
         state.needs_redraw = true;
         return if state.zoomed {
             apply_layout(state)
@@ -388,6 +417,7 @@ fn focus_slot(state: &mut AppState, slot: usize) -> Vec<Effect> {
 fn focus(state: &mut AppState, index: usize) -> Vec<Effect> {
     state.focused = index;
     state.bridge.focused = false;
+    state.plan.focused = false;
     if let Some(pane) = state.panes.get_mut(index) {
         pane.attention = false;
     }
@@ -467,12 +497,16 @@ fn on_scroll_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
 
 fn on_mouse(state: &mut AppState, mouse: MouseEvent) -> Vec<Effect> {
     let layout = state.frame_layout();
+    if let Some(effects) = plan_actions::on_mouse(state, &layout, &mouse) {
+        return effects;
+    }
     if matches!(mouse.kind, MouseEventKind::Down(_))
         && layout
             .bridge
             .is_some_and(|r| r.contains((mouse.column, mouse.row).into()))
     {
         state.bridge.focused = true;
+        state.plan.focused = false;
         state.needs_redraw = true;
         return Vec::new();
     }
@@ -526,13 +560,15 @@ mod tests {
     use crate::pane::ChildEnd;
     use crossterm::event::{KeyModifiers, MouseButton};
 
-    /// `n` panes without the bridge pane, so sizes are the plain grid's.
+    /// `n` panes without the bridge and plan panes, so sizes are the
+    /// plain grid's.
     fn state(n: usize) -> AppState {
         let specs = (0..n)
             .map(|i| PaneSpec::new(&format!("p{i}"), PaneProgram::Shell("true".into())))
             .collect();
         let mut s = AppState::new(specs, (200, 50), 100);
         s.bridge.shown = false;
+        s.plan.shown = false;
         for i in 0..n {
             s.panes[i].size = s.layout_size(i, n);
         }

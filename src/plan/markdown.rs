@@ -151,7 +151,7 @@ const CODE_INDENT: &str = "  ";
 /// known cell by cell, and a raw tab would break the layout.
 const TAB: &str = "    ";
 
-/// Parses markdown (CommonMark with task lists, strikethrough and tables).
+/// Parses markdown (`CommonMark` with task lists, strikethrough and tables).
 pub fn parse(markdown: &str) -> PlanDoc {
     let options =
         Options::ENABLE_TASKLISTS | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES;

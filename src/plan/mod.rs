@@ -235,8 +235,8 @@ fn changed_lines(old: &PlanDoc, new: &PlanDoc) -> Vec<bool> {
             | DiffOp::Replace {
                 new_index, new_len, ..
             } => {
-                for i in new_index..new_index + new_len {
-                    changed[i] = text_line(i);
+                for (i, mark) in changed.iter_mut().enumerate().skip(new_index).take(new_len) {
+                    *mark = text_line(i);
                 }
             }
         }
@@ -280,7 +280,7 @@ mod tests {
         assert_eq!(pane.progress(), Some(Progress { done: 1, total: 4 }));
         assert_eq!(pane.highlight_until, Some(t0 + CHANGE_HIGHLIGHT));
 
-        assert!(!pane.expire(t0 + CHANGE_HIGHLIGHT - Duration::from_millis(1)));
+        assert!(!pane.expire(t0 + CHANGE_HIGHLIGHT / 2));
         assert!(pane.expire(t0 + CHANGE_HIGHLIGHT));
         assert!(marked(&pane).is_empty());
         assert_eq!(
@@ -316,7 +316,7 @@ mod tests {
     #[test]
     fn scrolling_stays_within_the_rows_and_survives_a_reload() {
         let mut pane = PlanPane::new(PathBuf::from("PLAN.md"), true);
-        let many: String = (1..=50).map(|i| format!("line {i}\n\n")).collect();
+        let many = (1..=50).fold(String::new(), |text, i| text + &format!("line {i}\n\n"));
         pane.apply(loaded(&many), Instant::now());
         let total = pane.rows(40).len();
         assert_eq!(total, 99);

@@ -125,6 +125,7 @@ fn wait_for_burst(touches: &Receiver<()>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::markdown::Line;
     use std::io::Write;
 
     /// Waits (bounded) for the next delivered load.
@@ -135,7 +136,7 @@ mod tests {
 
     fn first_line(load: &PlanLoad) -> String {
         match load {
-            PlanLoad::Loaded(doc) => doc.lines.first().map(|l| l.text()).unwrap_or_default(),
+            PlanLoad::Loaded(doc) => doc.lines.first().map(Line::text).unwrap_or_default(),
             other => format!("{other:?}"),
         }
     }
@@ -165,7 +166,7 @@ mod tests {
         let PlanLoad::Loaded(doc) = next(&rx) else {
             panic!("the appended file loads");
         };
-        assert_eq!(doc.lines.last().map(|l| l.text()).as_deref(), Some("more"));
+        assert_eq!(doc.lines.last().map(Line::text).as_deref(), Some("more"));
 
         std::fs::remove_file(&path).unwrap();
         assert_eq!(next(&rx), PlanLoad::Missing);

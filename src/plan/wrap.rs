@@ -115,7 +115,9 @@ fn break_at_spaces(
             // Spaces separate words within a row; a row never starts with them.
             if rows.used > 0 {
                 if rows.fits(token_width) {
-                    token.iter().for_each(|&(c, style)| rows.push(c, style));
+                    for &(c, style) in token {
+                        rows.push(c, style);
+                    }
                 } else {
                     rows.next_row();
                 }

@@ -2,6 +2,7 @@
 
 pub mod bridge_view;
 mod overlay;
+pub mod plan_view;
 mod status_bar;
 pub mod term_view;
 
@@ -28,6 +29,9 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
     }
     if let Some(rect) = layout.bridge {
         bridge_view::render(state, rect, frame.buffer_mut());
+    }
+    if let Some(rect) = layout.plan {
+        plan_view::render(state, rect, frame.buffer_mut());
     }
     status_bar::draw(frame, state, layout.status_bar);
     match state.mode {
