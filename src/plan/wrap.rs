@@ -5,7 +5,7 @@
 
 use unicode_width::UnicodeWidthChar;
 
-use super::markdown::{Line, LineKind, PlanDoc, Span, TextStyle};
+use super::markdown::{Line, LineKind, PlanDoc, Role, Span, TextStyle};
 
 /// One row on screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +60,10 @@ pub fn wrap_line(line: &Line, width: usize) -> Vec<Vec<Span>> {
         .collect();
     let rows = match line.kind {
         LineKind::Rule => {
-            let style = line.prefix.first().map(|s| s.style).unwrap_or_default();
+            let style = TextStyle {
+                role: Role::Marker,
+                ..TextStyle::default()
+            };
             vec![vec![('─', style); first_room]]
         }
         LineKind::Code => break_anywhere(&chars, first_room, rest_room),

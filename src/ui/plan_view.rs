@@ -141,13 +141,18 @@ pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
                     span_style(s.style, source.kind, source.done),
                 )
             }));
-            let line = Line::from(spans);
-            if changed {
-                line.style(Style::new().bg(CHANGED_BG))
-            } else {
-                line
-            }
+            Line::from(spans)
         })
         .collect();
     Paragraph::new(lines).render(area, buf);
+    // The background spans the whole row, so a changed line stands out
+    // however short it is.
+    for (y, row) in (area.y..area.bottom()).zip(rows.iter().skip(first)) {
+        if plan.is_changed(row.line) {
+            buf.set_style(
+                Rect::new(area.x, y, area.width, 1),
+                Style::new().bg(CHANGED_BG),
+            );
+        }
+    }
 }
