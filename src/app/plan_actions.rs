@@ -88,6 +88,14 @@ pub fn view_size(state: &AppState) -> Option<(usize, usize)> {
     ))
 }
 
+/// Keeps the plan wrapped to the width it is drawn at, after any event
+/// that may have changed the plan or the layout.
+pub fn wrap_rows(state: &mut AppState) {
+    if let Some((width, _)) = view_size(state) {
+        state.plan.wrap_to(width);
+    }
+}
+
 fn scroll(state: &mut AppState, by: PlanScroll) {
     let Some((width, height)) = view_size(state) else {
         return;

@@ -86,6 +86,7 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
     if !state.quitting {
         effects.extend(delivery::pump(state, now));
     }
+    plan_actions::wrap_rows(state);
     effects
 }
 

@@ -63,6 +63,10 @@ pub struct PlanPane {
     /// When the change highlight ends; `None` when nothing is highlighted,
     /// so an idle app sets no timer for it.
     pub highlight_until: Option<Instant>,
+    /// The rows at the width they were last wrapped to. Frames come up to
+    /// 60 times a second while the agents print, and wrapping a long plan
+    /// for each one would cost more than drawing it.
+    wrapped: Option<(usize, Vec<Row>)>,
 }
 
 impl PlanPane {
@@ -75,6 +79,7 @@ impl PlanPane {
             scroll: 0,
             changed: Vec::new(),
             highlight_until: None,
+            wrapped: None,
         }
     }
 
@@ -112,6 +117,7 @@ impl PlanPane {
             .contains(&true)
             .then_some(now + CHANGE_HIGHLIGHT);
         self.content = Some(load);
+        self.wrapped = None;
         true
     }
 
@@ -179,9 +185,25 @@ impl PlanPane {
         })
     }
 
-    /// The pane's rows at `width` columns of text.
-    pub fn rows(&self, width: usize) -> Vec<Row> {
-        wrap::wrap_doc(&self.doc(), width)
+    /// The pane's rows at `width` columns of text: those wrapped by
+    /// [`PlanPane::wrap_to`] when the width matches, else wrapped now.
+    pub fn rows(&self, width: usize) -> Cow<'_, [Row]> {
+        match &self.wrapped {
+            Some((w, rows)) if *w == width => Cow::Borrowed(rows),
+            _ => Cow::Owned(wrap::wrap_doc(&self.doc(), width)),
+        }
+    }
+
+    /// Wraps the plan to `width` columns and keeps the rows, unless they
+    /// are kept at that width already. Only a loaded plan is kept: the
+    /// messages shown without one are a few lines (and name the path,
+    /// which may still be set after them).
+    pub fn wrap_to(&mut self, width: usize) {
+        let loaded = matches!(self.content, Some(PlanLoad::Loaded(_)));
+        if loaded && !matches!(&self.wrapped, Some((w, _)) if *w == width) {
+            let rows = self.rows(width).into_owned();
+            self.wrapped = Some((width, rows));
+        }
     }
 
     /// The first row shown when `total` rows fit `height` at a time:
@@ -311,6 +333,16 @@ mod tests {
         assert!(text.iter().any(|l| l.contains("create it yourself")));
         pane.apply(loaded("# Plan\n"), t0);
         assert_eq!(pane.highlight_until, None);
+    }
+
+    #[test]
+    fn kept_rows_follow_a_reload() {
+        let mut pane = PlanPane::new(PathBuf::from("PLAN.md"), true);
+        pane.apply(loaded("old text\n"), Instant::now());
+        pane.wrap_to(40);
+        pane.apply(loaded("new text\n"), Instant::now());
+        let rows = pane.rows(40);
+        assert_eq!(rows[0].spans[0].text, "new text");
     }
 
     #[test]

@@ -111,7 +111,7 @@ pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
     let width = usize::from(area.width).saturating_sub(GUTTER);
     let height = usize::from(area.height);
     let doc = plan.doc();
-    let rows = crate::plan::wrap::wrap_doc(&doc, width);
+    let rows = plan.rows(width);
     let first = plan.first_row(rows.len(), height);
     if rows.len() > height {
         let last = (first + height).min(rows.len());
@@ -128,19 +128,21 @@ pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
         .skip(first)
         .take(height)
         .map(|row| {
-            let source = &doc.lines[row.line];
+            let (kind, done) = doc
+                .lines
+                .get(row.line)
+                .map_or((LineKind::Text, false), |l| (l.kind, l.done));
             let changed = plan.is_changed(row.line);
             let mut spans = vec![if changed {
                 Span::styled(CHANGED_MARK, Style::new().fg(Color::Green))
             } else {
                 Span::raw(" ".repeat(GUTTER))
             }];
-            spans.extend(row.spans.iter().map(|s| {
-                Span::styled(
-                    s.text.clone(),
-                    span_style(s.style, source.kind, source.done),
-                )
-            }));
+            spans.extend(
+                row.spans
+                    .iter()
+                    .map(|s| Span::styled(s.text.clone(), span_style(s.style, kind, done))),
+            );
             Line::from(spans)
         })
         .collect();
