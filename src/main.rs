@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::Parser;
 
-use loop_tui::agents::profile::{on_path, AgentSpec, Launch, ProfileKind};
+use loop_tui::agents::profile::{on_path, AgentSpec, Launch, Profile, ProfileKind};
 use loop_tui::agents::role::Role;
 use loop_tui::app::run::{run, RunOptions};
 use loop_tui::cli::{Cli, CliCommand};
@@ -100,8 +100,8 @@ to run other programs, give --pane \"CMD\" (see --help).",
     }
     let [w, r] = names;
     Ok(pair([
-        (w, Launch::Profile(worker)),
-        (r, Launch::Profile(reviewer)),
+        (w, Launch::Profile(Box::new(Profile::builtin(worker)))),
+        (r, Launch::Profile(Box::new(Profile::builtin(reviewer)))),
     ]))
 }
 
