@@ -58,6 +58,30 @@ pub struct Cli {
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
 
+    /// The task for the pair, as text (the worker writes PLAN.md first and
+    /// has the reviewer review it) or as a FILE.md that is the plan.
+    #[arg(value_name = "TASK")]
+    pub task: Option<String>,
+
+    /// The same as TASK: the task's text, or a FILE.md used as the plan.
+    #[arg(long, value_name = "TEXT|FILE.md", conflicts_with = "task")]
+    pub prompt: Option<String>,
+
+    /// What proves the task done (e.g. "cargo test passes"); both agents'
+    /// role prompts and the final review include it.
+    #[arg(long, value_name = "TEXT")]
+    pub proof: Option<String>,
+
+    /// The line the worker prints when the task is done; loop-tui then asks
+    /// the reviewer for the final review (through the bridge, gated).
+    #[arg(long, value_name = "TEXT", default_value = crate::agents::task::DEFAULT_DONE_SIGNAL)]
+    pub done_signal: String,
+
+    /// Run inside a fresh git worktree and branch named after the run,
+    /// created next to the repository.
+    #[arg(long)]
+    pub worktree: bool,
+
     /// Lines of history kept per pane for scroll mode.
     #[arg(long, value_name = "LINES", default_value_t = 10_000)]
     pub scrollback: usize,

@@ -1,11 +1,12 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use clap::Parser;
 
 use loop_tui::agents::profile::{on_path, AgentSpec, Launch, Profile, ProfileKind};
 use loop_tui::agents::role::Role;
+use loop_tui::agents::task::LoopTask;
 use loop_tui::app::run::{run, RunOptions};
 use loop_tui::cli::{Cli, CliCommand};
 
@@ -23,6 +24,54 @@ fn main() -> ExitCode {
     }
 }
 
+/// The run's task from the command line.
+fn loop_task(cli: &Cli) -> LoopTask {
+    LoopTask {
+        prompt: cli
+            .prompt
+            .as_deref()
+            .or(cli.task.as_deref())
+            .map(LoopTask::prompt_from_arg),
+        proof: cli.proof.clone(),
+        done_signal: cli.done_signal.clone(),
+        ..LoopTask::default()
+    }
+}
+
+/// Creates a git worktree and branch named after a new run next to the
+/// repository, and moves into it; returns the run id it was named for.
+fn enter_worktree() -> Result<String> {
+    let git = |args: &[&str]| -> Result<String> {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .output()
+            .context("failed to run git (is it installed?)")?;
+        if !out.status.success() {
+            bail!(
+                "git {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let root = std::path::PathBuf::from(
+        git(&["rev-parse", "--show-toplevel"])
+            .context("--worktree needs the current directory to be inside a git repository")?,
+    );
+    let id = loop_tui::run_dir::new_run_id()?;
+    let repo = root
+        .file_name()
+        .map_or_else(|| "repo".to_owned(), |n| n.to_string_lossy().into_owned());
+    let path = root.with_file_name(format!("{repo}.loop-tui-{id}"));
+    let branch = format!("loop-tui/{id}");
+    git(&["worktree", "add", "-b", &branch, &path.to_string_lossy()])?;
+    std::env::set_current_dir(&path)
+        .with_context(|| format!("failed to enter the worktree {}", path.display()))?;
+    eprintln!("loop-tui: working in {} on branch {branch}", path.display());
+    Ok(id)
+}
+
 fn dispatch(cli: Cli) -> Result<()> {
     let agents = match cli.command {
         // First: the agent's CLI starts this with pipes, never a terminal.
@@ -37,11 +86,25 @@ fn dispatch(cli: Cli) -> Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("loop-tui is a full-screen program and needs a terminal on stdin and stdout");
     }
+    let task = loop_task(&cli);
+    let mut agents = agents;
+    for agent in &mut agents {
+        agent.task_note = task.role_addendum(agent.role == Role::Worker);
+    }
+    let run_id = if cli.worktree {
+        if cli.run_id.is_some() {
+            bail!("--worktree starts a new run; it cannot be combined with --run-id");
+        }
+        Some(enter_worktree()?)
+    } else {
+        cli.run_id
+    };
     run(RunOptions {
         agents,
         scrollback_lines: cli.scrollback,
         emulator: cli.emulator.into(),
-        run_id: cli.run_id,
+        run_id,
+        task,
     })
 }
 
@@ -54,12 +117,14 @@ fn pair(agents: [(String, Launch); 2]) -> Vec<AgentSpec> {
             role: Role::Worker,
             peer: reviewer.clone(),
             launch: worker_launch,
+            task_note: String::new(),
         },
         AgentSpec {
             name: reviewer,
             role: Role::Reviewer,
             peer: worker,
             launch: reviewer_launch,
+            task_note: String::new(),
         },
     ]
 }
@@ -131,6 +196,7 @@ fn custom_agents(panes: &[String]) -> Vec<AgentSpec> {
                 role: if i == 0 { Role::Worker } else { Role::Reviewer },
                 peer: peer.cloned().unwrap_or_else(|| name.clone()),
                 launch: Launch::Custom(command),
+                task_note: String::new(),
             }
         })
         .collect()

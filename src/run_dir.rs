@@ -78,7 +78,7 @@ fn validate_id(id: &str) -> Result<()> {
 
 /// A sortable, readable id: local date and time plus a random suffix so
 /// two runs started in the same second differ.
-fn new_run_id() -> Result<String> {
+pub fn new_run_id() -> Result<String> {
     let now = jiff::Zoned::now();
     Ok(format!(
         "{}-{}",

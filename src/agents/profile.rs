@@ -173,6 +173,9 @@ pub struct AgentSpec {
     /// The name of the agent it pairs with.
     pub peer: String,
     pub launch: Launch,
+    /// Appended to the role prompt: the run's proof requirement and done
+    /// signal.
+    pub task_note: String,
 }
 
 impl AgentSpec {
@@ -183,6 +186,7 @@ impl AgentSpec {
             role,
             peer: peer.to_owned(),
             launch: Launch::Profile(Box::new(Profile::builtin(kind))),
+            task_note: String::new(),
         }
     }
 
@@ -201,7 +205,7 @@ impl AgentSpec {
     }
 
     pub fn role_prompt(&self) -> String {
-        role_prompt(&self.name, self.role, &self.peer)
+        role_prompt(&self.name, self.role, &self.peer) + &self.task_note
     }
 }
 
@@ -518,6 +522,7 @@ mod tests {
             role: Role::Reviewer,
             peer: "x".into(),
             launch: Launch::Custom("echo hi".into()),
+            task_note: String::new(),
         };
         let (command, env) = launch_command(&spec, &ctx(&dir)).unwrap();
         assert_eq!(command, Command::Shell("echo hi".into()));

@@ -8,3 +8,4 @@ pub mod relay_actions;
 pub mod run;
 pub mod state;
 pub mod update;
+pub mod workflow;

@@ -16,7 +16,10 @@ use super::event::{AppEvent, Effect, ScrollAction};
 use super::relay_actions::wall_ms;
 use super::state::{AppState, ChildState, PaneSpec};
 use super::update::{next_deadline, update};
+use super::workflow::Workflow;
 use crate::agents::profile::{launch_command, AgentSpec, BridgeContext, Command};
+use crate::agents::role::Role;
+use crate::agents::task::LoopTask;
 use crate::bridge::journal::Journal;
 use crate::bridge::listener::BridgeListener;
 use crate::bridge::protocol::DEFAULT_MAX_MESSAGE_BYTES;
@@ -49,6 +52,8 @@ pub struct RunOptions {
     pub emulator: EmulatorKind,
     /// Resume this run (replaying its journal) instead of starting a new one.
     pub run_id: Option<String>,
+    /// The task, its proof and done signal (the loop workflow).
+    pub task: LoopTask,
 }
 
 /// What the executor owns besides the state: the children and the run's files.
@@ -89,6 +94,7 @@ pub fn run(options: RunOptions) -> Result<()> {
         scrollback_lines,
         emulator,
         run_id,
+        task,
     } = options;
     let run_dir = RunDir::open(run_id.as_deref())?;
     let exe = std::env::current_exe().context("failed to find the loop-tui executable")?;
@@ -127,6 +133,13 @@ pub fn run(options: RunOptions) -> Result<()> {
     let mut state =
         AppState::with_emulator(specs, (size.width, size.height), scrollback_lines, emulator);
     state.run_id.clone_from(&run_dir.id);
+    let worker = agents.iter().position(|a| a.role == Role::Worker);
+    let reviewer = agents.iter().position(|a| a.role == Role::Reviewer);
+    let plan_exists = std::path::Path::new(&task.plan_path).is_file();
+    let kickoff = worker
+        .zip(reviewer)
+        .and_then(|(_, r)| task.kickoff(&agents[r].name, plan_exists));
+    state.workflow = Workflow::new(task, worker, reviewer);
     let mut io = Io {
         processes: Vec::new(),
         journal,
@@ -139,6 +152,11 @@ pub fn run(options: RunOptions) -> Result<()> {
                 .relay
                 .system_notice(&agent.name, agent.role_prompt(), wall_ms());
             journal_records(&mut state, &mut io, notice);
+        }
+        // The task from the command line is the human's first message.
+        if let (Some(text), Some(w)) = (kickoff, worker) {
+            let records = state.relay.compose(Some(&agents[w].name), &text, wall_ms());
+            journal_records(&mut state, &mut io, records);
         }
     } else {
         state.relay.replay(&records);

@@ -201,6 +201,7 @@ pub struct AppState {
     pub editor: Option<Editor>,
     /// The run's id, for `bridge_status`.
     pub run_id: String,
+    pub workflow: super::workflow::Workflow,
 }
 
 impl AppState {
@@ -237,6 +238,7 @@ impl AppState {
             },
             editor: None,
             run_id: String::new(),
+            workflow: super::workflow::Workflow::default(),
         };
         let count = specs.len();
         for (i, spec) in specs.into_iter().enumerate() {

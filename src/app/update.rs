@@ -10,7 +10,7 @@ use crossterm::event::{
 
 use super::event::{AppEvent, Effect, ScrollAction};
 use super::state::{AppState, ChildState, EditPurpose, Mode, WORKING_WINDOW};
-use super::{delivery, editor, relay_actions};
+use super::{delivery, editor, relay_actions, workflow};
 use crate::keymap::Command;
 use crate::layout::inner;
 use crate::pane::input::{encode_mouse, encode_paste, KeyEncoder};
@@ -68,14 +68,12 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
         AppEvent::Bridge(request) => relay_actions::on_request(state, request),
         AppEvent::Signal(_) => return quit(state),
         AppEvent::Timer => {
-            expire_activity(state, now);
-            match state.resize_due {
-                Some(due) if due <= now => {
-                    state.resize_due = None;
-                    apply_layout(state)
-                }
-                _ => Vec::new(),
+            let mut effects = expire_activity(state, now);
+            if state.resize_due.is_some_and(|due| due <= now) {
+                state.resize_due = None;
+                effects.extend(apply_layout(state));
             }
+            effects
         }
     };
     if !state.quitting {
@@ -119,8 +117,9 @@ fn on_output(state: &mut AppState, pane: usize, generation: u32, now: Instant) {
 
 /// Panes quiet for [`WORKING_WINDOW`] are waiting for the human; an
 /// unfocused one that just became so is highlighted until focused.
-fn expire_activity(state: &mut AppState, now: Instant) {
+fn expire_activity(state: &mut AppState, now: Instant) -> Vec<Effect> {
     let focused = state.focused_agent();
+    let mut quiet = Vec::new();
     for (index, pane) in state.panes.iter_mut().enumerate() {
         if pane.working && pane.last_output.is_none_or(|t| t + WORKING_WINDOW <= now) {
             pane.working = false;
@@ -128,8 +127,14 @@ fn expire_activity(state: &mut AppState, now: Instant) {
                 pane.attention = true;
             }
             state.needs_redraw = true;
+            quiet.push(index);
         }
     }
+    // A turn ended: the worker may have printed the done signal.
+    quiet
+        .into_iter()
+        .flat_map(|index| workflow::on_worker_quiet(state, index))
+        .collect()
 }
 
 fn quit(state: &mut AppState) -> Vec<Effect> {

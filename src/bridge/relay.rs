@@ -627,6 +627,16 @@ impl RelayQueue {
         vec![self.notice(to, text, now_ms)]
     }
 
+    /// Queues a request from loop-tui to `to` that waits for the human like
+    /// an agent's message (e.g. the final review request).
+    pub fn system_request(&mut self, to: &str, text: String, now_ms: i64) -> Vec<RelayRecord> {
+        let record = RelayRecord::Sent {
+            message: self.new_message(LOOP_TUI, to, text, now_ms),
+        };
+        self.apply(&record);
+        vec![record]
+    }
+
     /// A notice from loop-tui to `to`, approved at once, applied.
     fn notice(&mut self, to: &str, text: String, now_ms: i64) -> RelayRecord {
         let mut message = self.new_message(LOOP_TUI, to, text, now_ms);

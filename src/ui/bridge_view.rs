@@ -226,6 +226,15 @@ fn title(state: &AppState, focused: bool) -> Line<'static> {
         )),
         None => {}
     }
+    if let Some(label) = state.workflow.label() {
+        spans.push(Span::styled(
+            format!(" {label} "),
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Green)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
     Line::from(spans)
 }
 
