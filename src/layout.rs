@@ -3,6 +3,7 @@
 
 use ratatui::layout::Rect;
 
+use crate::config::GridLayout;
 use crate::pane::emulator::PaneSize;
 
 /// The narrowest a pane may be before panes are stacked instead of placed
@@ -42,6 +43,18 @@ pub struct FrameLayout {
 /// last row's panes share its full width. With `bridge`, the bridge pane
 /// spans the full width below them. `zoom` gives one pane all space.
 pub fn frame_layout(area: Rect, count: usize, bridge: bool, zoom: Option<Zoom>) -> FrameLayout {
+    frame_layout_in(area, count, bridge, zoom, GridLayout::Auto)
+}
+
+/// [`frame_layout`] with the agent grid the config file asks for: `Auto`
+/// as described there, or all panes side by side, or all stacked.
+pub fn frame_layout_in(
+    area: Rect,
+    count: usize,
+    bridge: bool,
+    zoom: Option<Zoom>,
+    layout: GridLayout,
+) -> FrameLayout {
     let status_height = u16::from(area.height > 0);
     let status_bar = Rect::new(
         area.x,
@@ -76,19 +89,23 @@ pub fn frame_layout(area: Rect, count: usize, bridge: bool, zoom: Option<Zoom>) 
         (body, None)
     };
     FrameLayout {
-        panes: grid(agents, count).into_iter().map(Some).collect(),
+        panes: grid(agents, count, layout).into_iter().map(Some).collect(),
         bridge,
         status_bar,
     }
 }
 
 /// The unzoomed rectangle of every pane.
-fn grid(body: Rect, count: usize) -> Vec<Rect> {
+fn grid(body: Rect, count: usize, layout: GridLayout) -> Vec<Rect> {
     if count == 0 {
         return Vec::new();
     }
     let fit = usize::from(body.width / MIN_SIDE_BY_SIDE_COLS).max(1);
-    let columns = fit.min(count);
+    let columns = match layout {
+        GridLayout::Auto => fit.min(count),
+        GridLayout::SideBySide => count,
+        GridLayout::Stacked => 1,
+    };
     let rows = count.div_ceil(columns);
     let mut rects = Vec::with_capacity(count);
     for (r, row_rect) in split(body, rows, false).into_iter().enumerate() {
@@ -161,6 +178,18 @@ mod tests {
         let l = frame_layout(Rect::new(0, 0, 120, 41), 2, false, None);
         assert_eq!(l.panes[0], Some(Rect::new(0, 0, 120, 20)));
         assert_eq!(l.panes[1], Some(Rect::new(0, 20, 120, 20)));
+    }
+
+    #[test]
+    fn a_configured_layout_overrides_the_width_rule() {
+        let area = Rect::new(0, 0, 120, 41);
+        let side = frame_layout_in(area, 2, false, None, GridLayout::SideBySide);
+        assert_eq!(side.panes[0], Some(Rect::new(0, 0, 60, 40)));
+        assert_eq!(side.panes[1], Some(Rect::new(60, 0, 60, 40)));
+        let wide = Rect::new(0, 0, 200, 41);
+        let stacked = frame_layout_in(wide, 2, false, None, GridLayout::Stacked);
+        assert_eq!(stacked.panes[0], Some(Rect::new(0, 0, 200, 20)));
+        assert_eq!(stacked.panes[1], Some(Rect::new(0, 20, 200, 20)));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod agents;
 pub mod app;
 pub mod bridge;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod keymap;
 pub mod layout;

@@ -4,11 +4,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _, Result};
 use clap::Parser;
 
-use loop_tui::agents::profile::{on_path, AgentSpec, Launch, Profile, ProfileKind};
+use loop_tui::agents::profile::{on_path, AgentSpec, Launch};
 use loop_tui::agents::role::Role;
 use loop_tui::agents::task::LoopTask;
 use loop_tui::app::run::{run, RunOptions};
-use loop_tui::cli::{Cli, CliCommand};
+use loop_tui::cli::{Cli, CliCommand, ConfigArgs};
+use loop_tui::config::{self, Config, ConfigPaths, Flags, SourceStatus};
 
 /// The two demo agents `loop-tui demo` starts, as a worker and a reviewer.
 const DEMO_AGENTS: [&str; 2] = ["worker", "reviewer"];
@@ -72,21 +73,60 @@ fn enter_worktree() -> Result<String> {
     Ok(id)
 }
 
+/// The layered configuration: built-in defaults, the user's file, the
+/// project's (or --config) file, then the command line.
+fn load_config(cli: &Cli) -> Result<(Config, Vec<SourceStatus>)> {
+    let paths = ConfigPaths::from_env(cli.config.clone())?;
+    let loaded = config::load(&paths)?;
+    let mut config = loaded.config;
+    config.apply_flags(&Flags {
+        worker: cli.agent.clone(),
+        reviewer: cli.reviewer.clone(),
+        scrollback_lines: cli.scrollback,
+    })?;
+    Ok((config, loaded.sources))
+}
+
+/// `loop-tui config --default | --check`.
+fn config_command(cli: &Cli, args: &ConfigArgs) -> Result<()> {
+    if args.default {
+        print!("{}", config::DEFAULT_CONFIG);
+        return Ok(());
+    }
+    let (config, sources) = load_config(cli)?;
+    config.keymap()?;
+    for source in sources {
+        match source {
+            SourceStatus::Read(name) => println!("read       {name}"),
+            SourceStatus::NotFound(name) => println!("not found  {name}"),
+        }
+    }
+    println!("ok");
+    Ok(())
+}
+
 fn dispatch(cli: Cli) -> Result<()> {
-    let agents = match cli.command {
-        // First: the agent's CLI starts this with pipes, never a terminal.
+    match &cli.command {
+        // First: the agent's CLI starts this with pipes, never a terminal,
+        // and a broken config file must not take its bridge down.
         Some(CliCommand::McpBridge) => return loop_tui::bridge::mcp_server::run_stdio(),
         Some(CliCommand::DemoAgent { name, peer }) => {
-            return loop_tui::demo::run_demo_agent(&name, peer.as_deref())
+            return loop_tui::demo::run_demo_agent(name, peer.as_deref())
         }
+        Some(CliCommand::Config(args)) => return config_command(&cli, args),
+        Some(CliCommand::Demo) | None => {}
+    }
+    let (config, _) = load_config(&cli)?;
+    let agents = match cli.command {
         Some(CliCommand::Demo) => pair(DEMO_AGENTS.map(|name| (name.to_owned(), Launch::Demo))),
-        None if cli.panes.is_empty() => profile_pair(cli.agent, cli.reviewer)?,
-        None => custom_agents(&cli.panes),
+        _ if cli.panes.is_empty() => profile_pair(&config)?,
+        _ => custom_agents(&cli.panes),
     };
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("loop-tui is a full-screen program and needs a terminal on stdin and stdout");
     }
-    let task = loop_task(&cli);
+    let mut task = loop_task(&cli);
+    task.plan_path = config.plan.path.display().to_string();
     let mut agents = agents;
     for agent in &mut agents {
         agent.task_note = task.role_addendum(agent.role == Role::Worker);
@@ -101,10 +141,15 @@ fn dispatch(cli: Cli) -> Result<()> {
     };
     run(RunOptions {
         agents,
-        scrollback_lines: cli.scrollback,
+        scrollback_lines: config.ui.scrollback_lines,
         emulator: cli.emulator.into(),
         run_id,
         task,
+        keymap: config.keymap()?,
+        relay: config.relay_policy(),
+        theme: config.ui.theme,
+        layout: config.ui.layout,
+        plan_path: config.plan.path.clone(),
     })
 }
 
@@ -129,45 +174,31 @@ fn pair(agents: [(String, Launch); 2]) -> Vec<AgentSpec> {
     ]
 }
 
-/// `claude` and `codex` (or what --agent/--reviewer pick), found on PATH.
-fn profile_pair(worker: ProfileKind, reviewer: Option<ProfileKind>) -> Result<Vec<AgentSpec>> {
-    let reviewer = reviewer.unwrap_or(if worker == ProfileKind::Codex {
-        ProfileKind::Claude
-    } else {
-        ProfileKind::Codex
-    });
-    let missing: Vec<ProfileKind> = [worker, reviewer]
-        .into_iter()
-        .filter(|kind| !on_path(kind.program()))
+/// The configured worker and reviewer (or what --agent/--reviewer pick);
+/// the programs of their profiles must be on PATH.
+fn profile_pair(config: &Config) -> Result<Vec<AgentSpec>> {
+    let agents = config.agent_pair()?;
+    let missing: Vec<String> = agents
+        .iter()
+        .filter_map(|agent| match &agent.launch {
+            Launch::Profile(profile) if !on_path(&profile.program) => Some(format!(
+                "  {} is not on PATH; install it with: {}",
+                profile.program,
+                profile.kind.install_hint()
+            )),
+            _ => None,
+        })
         .collect();
     if !missing.is_empty() {
-        let lines: Vec<String> = missing
-            .iter()
-            .map(|kind| {
-                format!(
-                    "  {} is not on PATH; install it with: {}",
-                    kind.program(),
-                    kind.install_hint()
-                )
-            })
-            .collect();
         bail!(
             "loop-tui pairs {} (worker) with {} (reviewer), but:\n{}\nTo try loop-tui without any agent or API key, run `loop-tui demo`; \
 to run other programs, give --pane \"CMD\" (see --help).",
-            worker.program(),
-            reviewer.program(),
-            lines.join("\n")
+            config.worker,
+            config.reviewer,
+            missing.join("\n")
         );
     }
-    let mut names = [worker.program().to_owned(), reviewer.program().to_owned()];
-    if names[0] == names[1] {
-        names[1].push_str("-2");
-    }
-    let [w, r] = names;
-    Ok(pair([
-        (w, Launch::Profile(Box::new(Profile::builtin(worker)))),
-        (r, Launch::Profile(Box::new(Profile::builtin(reviewer)))),
-    ]))
+    Ok(agents)
 }
 
 /// Agents from `--pane [NAME:]CMD`: the first works, the others review.
@@ -195,7 +226,7 @@ fn custom_agents(panes: &[String]) -> Vec<AgentSpec> {
                 name: name.clone(),
                 role: if i == 0 { Role::Worker } else { Role::Reviewer },
                 peer: peer.cloned().unwrap_or_else(|| name.clone()),
-                launch: Launch::Custom(command),
+                launch: Launch::Custom(command, Vec::new()),
                 task_note: String::new(),
             }
         })

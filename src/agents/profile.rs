@@ -158,8 +158,9 @@ impl Profile {
 pub enum Launch {
     /// An agent CLI run through its launch profile.
     Profile(Box<Profile>),
-    /// Any shell command line; it gets the bridge environment only.
-    Custom(String),
+    /// Any shell command line, with extra environment variables (a config
+    /// file's `env`); it gets the bridge environment besides, nothing more.
+    Custom(String, Env),
     /// One of loop-tui's own demo agents.
     Demo,
 }
@@ -194,7 +195,7 @@ impl AgentSpec {
     pub fn submit_gap(&self) -> Duration {
         match &self.launch {
             Launch::Profile(profile) => profile.submit_gap,
-            Launch::Custom(_) | Launch::Demo => PASTE_SUBMIT_GAP,
+            Launch::Custom(..) | Launch::Demo => PASTE_SUBMIT_GAP,
         }
     }
 
@@ -254,7 +255,12 @@ pub fn launch_command(
 ) -> Result<(Command, Vec<(String, String)>)> {
     let env = ctx.env_for(&agent.name);
     let command = match &agent.launch {
-        Launch::Custom(line) => Command::Shell(line.clone()),
+        Launch::Custom(line, extra) => {
+            // As for profiles, the bridge's variables come last.
+            let mut env_out = extra.clone();
+            env_out.extend(env);
+            return Ok((Command::Shell(line.clone()), env_out));
+        }
         Launch::Demo => Command::Exec(vec![
             ctx.exe.clone(),
             "demo-agent".into(),
@@ -521,11 +527,31 @@ mod tests {
             name: "sh".into(),
             role: Role::Reviewer,
             peer: "x".into(),
-            launch: Launch::Custom("echo hi".into()),
+            launch: Launch::Custom("echo hi".into(), Vec::new()),
             task_note: String::new(),
         };
         let (command, env) = launch_command(&spec, &ctx(&dir)).unwrap();
         assert_eq!(command, Command::Shell("echo hi".into()));
         assert_eq!(env.len(), 5);
+        // A config file's variables come first, so they cannot shadow the
+        // bridge's.
+        let with_env = AgentSpec {
+            launch: Launch::Custom(
+                "echo hi".into(),
+                vec![
+                    ("MY_VAR".into(), "1".into()),
+                    ("LOOP_TUI_AGENT".into(), "forged".into()),
+                ],
+            ),
+            ..spec
+        };
+        let (_, env) = launch_command(&with_env, &ctx(&dir)).unwrap();
+        assert_eq!(env[0], ("MY_VAR".to_owned(), "1".to_owned()));
+        let last_agent = env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "LOOP_TUI_AGENT")
+            .unwrap();
+        assert_eq!(last_agent.1, "sh");
     }
 }

@@ -2,6 +2,7 @@
 //! events to `update`, carries out its effects and draws when needed.
 
 use std::io::{stdout, BufWriter, Stdout};
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -22,8 +23,9 @@ use crate::agents::role::Role;
 use crate::agents::task::LoopTask;
 use crate::bridge::journal::Journal;
 use crate::bridge::listener::BridgeListener;
-use crate::bridge::protocol::DEFAULT_MAX_MESSAGE_BYTES;
-use crate::bridge::relay::{JournalEntry, RelayRecord};
+use crate::bridge::relay::{JournalEntry, RelayPolicy, RelayRecord};
+use crate::config::{GridLayout, Theme};
+use crate::keymap::Keymap;
 use crate::pane::emulator::EmulatorKind;
 use crate::pane::pty::PaneProgram;
 use crate::pane::pty::{end_children, PtyEvent, PtyProcess};
@@ -54,6 +56,15 @@ pub struct RunOptions {
     pub run_id: Option<String>,
     /// The task, its proof and done signal (the loop workflow).
     pub task: LoopTask,
+    /// The prefix key and its bindings ([keys] of the config file).
+    pub keymap: Keymap,
+    /// Auto-approve, hop cap, message size and rules ([relay]).
+    pub relay: RelayPolicy,
+    pub theme: Theme,
+    /// How the agent panes share the screen ([ui] layout).
+    pub layout: GridLayout,
+    /// The shared plan, relative to the working directory ([plan] path).
+    pub plan_path: PathBuf,
 }
 
 /// What the executor owns besides the state: the children and the run's files.
@@ -95,6 +106,13 @@ pub fn run(options: RunOptions) -> Result<()> {
         emulator,
         run_id,
         task,
+        keymap,
+        relay,
+        theme,
+        layout,
+        // The plan viewer pane reads it; until it lands, the workflow's
+        // copy in `task.plan_path` is the one in use.
+        plan_path: _,
     } = options;
     let run_dir = RunDir::open(run_id.as_deref())?;
     let exe = std::env::current_exe().context("failed to find the loop-tui executable")?;
@@ -104,7 +122,7 @@ pub fn run(options: RunOptions) -> Result<()> {
         run_id: run_dir.id.clone(),
         socket: run_dir.socket.clone(),
         token: run_dir.token.clone(),
-        max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+        max_message_bytes: relay.max_message_bytes,
     };
     let specs = pane_specs(&agents, &ctx)?;
     let replay = Journal::replay::<JournalEntry>(&run_dir.journal_path())
@@ -133,6 +151,9 @@ pub fn run(options: RunOptions) -> Result<()> {
     let mut state =
         AppState::with_emulator(specs, (size.width, size.height), scrollback_lines, emulator);
     state.run_id.clone_from(&run_dir.id);
+    // Before the journal is replayed, so the human's changes in a resumed
+    // run win over the config file.
+    configure(&mut state, keymap, theme, layout, relay);
     let worker = agents.iter().position(|a| a.role == Role::Worker);
     let reviewer = agents.iter().position(|a| a.role == Role::Reviewer);
     let plan_exists = std::path::Path::new(&task.plan_path).is_file();
@@ -186,6 +207,28 @@ pub fn run(options: RunOptions) -> Result<()> {
     drop(terminal);
     drop(guard);
     result
+}
+
+/// Applies the config file's keys, colours, layout and relay policy.
+fn configure(
+    state: &mut AppState,
+    keymap: Keymap,
+    theme: Theme,
+    layout: GridLayout,
+    relay: RelayPolicy,
+) {
+    state.keymap = keymap;
+    state.theme = theme;
+    state.layout = layout;
+    // The panes were sized for the automatic layout; give them their size
+    // in the configured one before their programs start.
+    let count = state.panes.len();
+    for pane in 0..count {
+        let size = state.layout_size(pane, count);
+        state.panes[pane].screen.lock().resize(size);
+        state.panes[pane].size = size;
+    }
+    state.relay.set_policy(relay);
 }
 
 fn event_loop(

@@ -366,13 +366,12 @@ fn run_command(state: &mut AppState, command: Command, now: Instant) -> Vec<Effe
             state.mode = Mode::Help;
             Vec::new()
         }
-        Command::SendPrefix => match state.focused_agent() {
-            Some(pane) => vec![Effect::SendInput {
-                pane,
-                bytes: vec![state.keymap.prefix_byte()],
-            }],
-            None => Vec::new(),
-        },
+        // Encoded like any typed key, so a configured prefix (C-b, F12)
+        // reaches the pane as the bytes that key sends.
+        Command::SendPrefix => {
+            let key = state.keymap.prefix_event();
+            send_key(state, &key, now)
+        }
     }
 }
 
