@@ -359,16 +359,20 @@ fn toml_error(source: &Source, err: &toml::de::Error) -> ConfigError {
     if let Ok(doc) = DeTable::parse(&source.text) {
         key_path_at(doc.get_ref(), &span, &mut path);
         // toml puts an error in a list element at the whole list; the
-        // element whose text the message quotes is the one meant.
+        // element the message quotes first is the one meant (a message may
+        // quote an example after it).
         let segments: Vec<&str> = path.iter().map(String::as_str).collect();
         if let Some(DeValue::Array(items)) = value_at(doc.get_ref(), &segments) {
-            let quoted = items.iter().find(|item| {
-                item.get_ref()
-                    .as_str()
-                    .is_some_and(|s| message.contains(&format!("\"{s}\"")))
-            });
-            if let Some(item) = quoted {
-                start = item.span().start;
+            let quoted = items
+                .iter()
+                .filter_map(|item| {
+                    let text = item.get_ref().as_str()?;
+                    let at = message.find(&format!("\"{text}\""))?;
+                    Some((at, item.span().start))
+                })
+                .min();
+            if let Some((_, item_start)) = quoted {
+                start = item_start;
             }
         }
     }
