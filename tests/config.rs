@@ -647,3 +647,20 @@ fn the_plan_path_is_relative_to_the_working_directory() {
     assert_eq!(config.plan.path, Path::new("docs/PLAN.md"));
     assert_eq!(Config::default().plan.path, Path::new("PLAN.md"));
 }
+
+#[test]
+fn the_readme_example_is_a_valid_config() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = &readme[readme
+        .find("## Configuration")
+        .expect("a Configuration section")..];
+    let start = section.find("```toml\n").expect("a toml example") + "```toml\n".len();
+    let end = start + section[start..].find("```").unwrap();
+    let config = with_file(&section[start..end]).unwrap();
+    assert_eq!(config.worker, "opus");
+    assert_eq!(config.keys.prefix.to_string(), "C-b");
+    assert_eq!(config.ui.layout, GridLayout::Stacked);
+    assert_eq!(config.ui.theme.accent, Colour::Rgb(0xff, 0x87, 0x00));
+    assert_eq!(config.agent_pair().unwrap()[0].name, "opus");
+}
