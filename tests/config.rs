@@ -236,6 +236,31 @@ env = { B = "2" }
 }
 
 #[test]
+fn a_layer_may_leave_required_keys_to_another() {
+    // Alone, neither file defines a complete agent; together they do.
+    let dirs = Dirs::new("partial");
+    dirs.write_user("worker = \"mine\"\n[agents.mine]\ncommand = \"./my-agent\"\n");
+    dirs.write_project("[agents.mine]\nprofile = \"custom\"\n");
+    let config = dirs.load().unwrap();
+    let agents = config.agent_pair().unwrap();
+    assert_eq!(agents[0].name, "mine");
+    assert_eq!(
+        agents[0].launch,
+        Launch::Custom("./my-agent".into(), Vec::new())
+    );
+    // Without the project file the missing profile is reported in the
+    // user's file, at the table that lacks it.
+    dirs.write_project("");
+    let err = dirs.load().unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::Invalid { file, line: 2, column: 9, message }
+            if *file == dirs.user_file().display().to_string()
+                && message.starts_with("[agents.mine] has no profile")),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn an_explicit_config_file_replaces_the_project_file_and_must_exist() {
     let dirs = Dirs::new("explicit");
     dirs.write_project("[ui]\nscrollback_lines = 1\n");

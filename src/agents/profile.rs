@@ -1,7 +1,7 @@
 //! Launch profiles: what to run for each kind of agent, how to register
 //! loop-tui's MCP bridge with it, how to hand it its role prompt and which
-//! input quirks apply. Profiles are data; the config file of a later
-//! issue overrides them.
+//! input quirks apply. Profiles are data; an `[agents.NAME]` entry of the
+//! config file (src/config) overrides their program, args and env.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

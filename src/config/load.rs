@@ -36,6 +36,10 @@ pub enum ConfigError {
     /// A command-line flag that does not fit the configuration.
     #[error("{0}")]
     Flag(String),
+    /// The layers were each valid but their merge is not: a bug, since
+    /// merging only combines valid values.
+    #[error("the merged configuration is invalid (a bug in loop-tui): {0}")]
+    Merged(String),
 }
 
 /// Where the config files are looked for.
@@ -182,12 +186,8 @@ pub fn load_sources(sources: &[Source]) -> Result<Config, ConfigError> {
     }
     // Every layer was valid alone and merging only combines valid values,
     // so this fails only on a bug; say so rather than point at a file.
-    let config = Config::deserialize(merged).map_err(|err| ConfigError::Invalid {
-        file: "the merged configuration".to_owned(),
-        line: 0,
-        column: 0,
-        message: one_line(err.message()),
-    })?;
+    let config =
+        Config::deserialize(merged).map_err(|err| ConfigError::Merged(one_line(err.message())))?;
     check_whole(&config, sources)?;
     Ok(config)
 }
@@ -386,34 +386,29 @@ fn toml_error(source: &Source, err: &toml::de::Error) -> ConfigError {
 }
 
 /// serde's message with the table it is in ("unknown field `x` in [ui],
-/// expected one of layout, …") or the key it is about.
+/// expected one of layout, …") or the key it is about ("ui.layout: …").
 fn with_place(message: &str, path: &[String]) -> String {
-    let unknown = ["unknown field", "unknown variant"]
-        .iter()
-        .any(|p| message.starts_with(p));
-    if unknown && message.starts_with("unknown field") {
-        let table = match path.split_last() {
-            Some((_, [])) | None => "at the top level".to_owned(),
-            Some((_, parents)) => format!("in [{}]", parents.join(".")),
-        };
-        let (what, expected) = message.split_once(", ").unwrap_or((message, ""));
-        let expected = expected.replace('`', "");
-        return if expected.is_empty() {
-            format!("{what} {table}")
-        } else {
-            format!("{what} {table}, {expected}")
-        };
-    }
-    let message = if unknown {
-        let (what, expected) = message.split_once(", ").unwrap_or((message, ""));
-        format!("{what}, {}", expected.replace('`', ""))
-    } else {
-        message.to_owned()
+    // serde quotes every allowed name; plain names read better on one line.
+    let (what, allowed) = match message.split_once(", ") {
+        Some((what, allowed)) if message.starts_with("unknown ") => {
+            (what, Some(allowed.replace('`', "")))
+        }
+        _ => (message, None),
     };
-    if path.is_empty() {
-        message
+    let head = if message.starts_with("unknown field") {
+        // The unknown key is the end of the path: name the table it is in.
+        match path.split_last() {
+            Some((_, [])) | None => format!("{what} at the top level"),
+            Some((_, parents)) => format!("{what} in [{}]", parents.join(".")),
+        }
+    } else if path.is_empty() {
+        what.to_owned()
     } else {
-        format!("{}: {message}", path.join("."))
+        format!("{}: {what}", path.join("."))
+    };
+    match allowed {
+        Some(allowed) => format!("{head}, {allowed}"),
+        None => head,
     }
 }
 

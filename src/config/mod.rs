@@ -264,6 +264,8 @@ impl AgentConfig {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        // `load` refuses an entry without a profile, so `None` only comes
+        // from a `Config` built by hand.
         let kind = match self.profile {
             Some(ProfileChoice::Claude) | None => ProfileKind::Claude,
             Some(ProfileChoice::Codex) => ProfileKind::Codex,
