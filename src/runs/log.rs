@@ -381,111 +381,93 @@ mod tests {
         }
     }
 
+    /// A pending message from `from` to `to`, as journalled when sent.
+    fn sent(id: u64, from: &str, to: &str, text: &str) -> RelayRecord {
+        RelayRecord::Sent {
+            message: message(id, from, to, text, MessageState::Pending),
+        }
+    }
+
     fn entries() -> Vec<JournalEntry> {
-        let at = |s: i64, record| JournalEntry {
-            ts: T0 + s * 1000,
-            record,
-        };
-        vec![
-            at(
+        let agents = vec![
+            "claude (worker, claude)".into(),
+            "codex (reviewer, codex)".into(),
+        ];
+        let notes = vec![
+            "claude resumes its session 3f0c".into(),
+            "codex resumes its session 01a2".into(),
+        ];
+        let auto = BTreeSet::from([("claude".to_owned(), "codex".to_owned())]);
+        [
+            (
                 0,
                 RelayRecord::RunStarted {
                     cwd: "/src/app".into(),
-                    agents: vec![
-                        "claude (worker, claude)".into(),
-                        "codex (reviewer, codex)".into(),
-                    ],
+                    agents,
                 },
             ),
-            at(
+            (
                 5,
-                RelayRecord::Sent {
-                    message: message(
-                        1,
-                        "claude",
-                        "codex",
-                        "Please review src/main.rs.\nI added a flag.",
-                        MessageState::Pending,
-                    ),
-                },
+                sent(
+                    1,
+                    "claude",
+                    "codex",
+                    "Please review src/main.rs.\nI added a flag.",
+                ),
             ),
-            at(6, RelayRecord::HumanAction),
-            at(6, RelayRecord::Approved { id: 1 }),
-            at(
+            (6, RelayRecord::HumanAction),
+            (6, RelayRecord::Approved { id: 1 }),
+            (
                 8,
                 RelayRecord::Delivered {
                     id: 1,
                     by_tool: false,
                 },
             ),
-            at(
-                20,
-                RelayRecord::Sent {
-                    message: message(
-                        2,
-                        "codex",
-                        "claude",
-                        "Use a mutex here.",
-                        MessageState::Pending,
-                    ),
-                },
-            ),
-            at(
+            (20, sent(2, "codex", "claude", "Use a mutex here.")),
+            (
                 21,
                 RelayRecord::Edited {
                     id: 2,
                     text: "Use a channel here.".into(),
                 },
             ),
-            at(
-                30,
-                RelayRecord::Sent {
-                    message: message(
-                        3,
-                        "claude",
-                        "codex",
-                        "Delete the tests?",
-                        MessageState::Pending,
-                    ),
-                },
-            ),
-            at(
+            (30, sent(3, "claude", "codex", "Delete the tests?")),
+            (
                 31,
                 RelayRecord::Rejected {
                     id: 3,
                     reason: Some("keep them".into()),
                 },
             ),
-            at(
+            (
                 32,
                 RelayRecord::AutoApprove {
                     all: false,
-                    directions: BTreeSet::from([("claude".to_owned(), "codex".to_owned())]),
+                    directions: auto,
                 },
             ),
-            at(
+            (
                 33,
                 RelayRecord::Paused {
                     pause: Some(Pause::Human),
                 },
             ),
-            at(
+            (
                 40,
                 RelayRecord::StateChanged {
                     state: RunState::Ended,
                 },
             ),
-            at(
-                100,
-                RelayRecord::RunResumed {
-                    notes: vec![
-                        "claude resumes its session 3f0c".into(),
-                        "codex resumes its session 01a2".into(),
-                    ],
-                },
-            ),
-            at(101, RelayRecord::Unknown),
+            (100, RelayRecord::RunResumed { notes }),
+            (101, RelayRecord::Unknown),
         ]
+        .into_iter()
+        .map(|(s, record)| JournalEntry {
+            ts: T0 + s * 1000,
+            record,
+        })
+        .collect()
     }
 
     fn manifest() -> Manifest {
