@@ -425,3 +425,53 @@ fn a_run_of_commands_is_resumed_with_its_commands_in_its_directory() {
     });
     drop(lt);
 }
+
+#[test]
+fn a_worker_that_says_done_leaves_the_run_awaiting_review_across_a_resume() {
+    let dirs = Dirs::new("runs-done");
+    let worker = "w:printf '<promise>DONE</promise>\\n'; exec cat";
+    let lt = dirs.start(&["--pane", worker, "--pane", "r:exec cat"], &dirs.project);
+    wait(&lt, "the review request pending", |s| {
+        s.text().contains("done — awaiting review") && header(s, 1).contains("loop-tui → r")
+    });
+    let (id, dir) = dirs.only_run();
+    wait_file(&dir.join("manifest.json"), "the state", |t| {
+        t.contains("\"state\": \"done-awaiting-review\"")
+    });
+    lt.prefix("q");
+    lt.wait_for_text("Quit loop-tui?");
+    lt.send_str("y");
+    assert!(lt.expect_exit().success());
+    // Quitting does not hide that the run waits for its final review.
+    let table = dirs.stdout(&["runs"]);
+    assert!(
+        flat(row_of(&table, &id)).contains(" done-awaiting-review "),
+        "{table}"
+    );
+
+    let lt = dirs.start(&["--run-id", &id], &dirs.elsewhere);
+    wait(&lt, "the run still awaiting review", |s| {
+        s.text().contains("done — awaiting review")
+            && header(s, 1).contains("loop-tui → r")
+            && header(s, 1).ends_with("pending")
+    });
+    // The worker prints its signal again, but it is the same review: once
+    // its pane has gone from working to quiet, which is when loop-tui looks
+    // for the signal, there is still no second request.
+    let worker_title = |s: &Screen| s.region(0, 0, 1, usize::from(COLS) / 2);
+    wait(&lt, "the worker at work", |s| {
+        worker_title(s).contains(" working ")
+    });
+    wait(&lt, "the worker quiet", |s| {
+        worker_title(s).contains(" waiting for you ")
+    });
+    let s = lt.screen();
+    assert!(header(&s, 2).is_empty(), "{}", s.text());
+    drop(lt);
+    let log = dirs.stdout(&["log", &id]);
+    assert!(log.contains("run state: done-awaiting-review"), "{log}");
+    assert!(
+        log.contains("#1 loop-tui → r (from loop-tui, waits for the human)"),
+        "{log}"
+    );
+}
