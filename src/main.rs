@@ -2,20 +2,25 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use loop_tui::agents::profile::{on_path, AgentSpec, Launch, Profile, ProfileKind};
 use loop_tui::agents::role::Role;
 use loop_tui::agents::task::LoopTask;
 use loop_tui::app::run::{run, RunOptions};
 use loop_tui::cli::{Cli, CliCommand};
+use loop_tui::runs::resume::{prepare, Given};
 
 /// The two demo agents `loop-tui demo` starts, as a worker and a reviewer.
 const DEMO_AGENTS: [&str; 2] = ["worker", "reviewer"];
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match dispatch(cli) {
+    // The matches say which options were given on the command line, which
+    // a resumed run needs to know (see `resume`).
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    match dispatch(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("loop-tui: error: {err:#}");
@@ -72,13 +77,18 @@ fn enter_worktree() -> Result<String> {
     Ok(id)
 }
 
-fn dispatch(cli: Cli) -> Result<()> {
+fn dispatch(cli: Cli, matches: &ArgMatches) -> Result<()> {
     let agents = match cli.command {
         // First: the agent's CLI starts this with pipes, never a terminal.
         Some(CliCommand::McpBridge) => return loop_tui::bridge::mcp_server::run_stdio(),
         Some(CliCommand::DemoAgent { name, peer }) => {
             return loop_tui::demo::run_demo_agent(&name, peer.as_deref())
         }
+        Some(CliCommand::Runs) => return loop_tui::runs::list::print_runs(),
+        Some(CliCommand::Log { ref id, format }) => {
+            return loop_tui::runs::log::print_log(id, format)
+        }
+        _ if cli.run_id.is_some() && !cli.worktree => return resume(&cli, matches),
         Some(CliCommand::Demo) => pair(DEMO_AGENTS.map(|name| (name.to_owned(), Launch::Demo))),
         None if cli.panes.is_empty() => profile_pair(cli.agent, cli.reviewer)?,
         None => custom_agents(&cli.panes),
@@ -105,6 +115,46 @@ fn dispatch(cli: Cli) -> Result<()> {
         emulator: cli.emulator.into(),
         run_id,
         task,
+    })
+}
+
+/// `--run-id ID`: the run comes back with its own agents, directory and
+/// options from its manifest. Options that would choose other agents are
+/// refused rather than ignored; `--emulator` and `--scrollback` override.
+fn resume(cli: &Cli, matches: &ArgMatches) -> Result<()> {
+    let id = cli.run_id.as_deref().unwrap_or_default();
+    let given = |arg: &str| matches.value_source(arg) == Some(ValueSource::CommandLine);
+    let agent_options = [
+        ("agent", "--agent"),
+        ("reviewer", "--reviewer"),
+        ("panes", "--pane"),
+        ("task", "TASK"),
+        ("prompt", "--prompt"),
+        ("proof", "--proof"),
+        ("done_signal", "--done-signal"),
+    ]
+    .into_iter()
+    .filter(|(arg, _)| given(arg))
+    .map(|(_, flag)| flag.to_owned())
+    .collect();
+    let setup = prepare(
+        id,
+        &Given {
+            emulator: given("emulator").then(|| cli.emulator.into()),
+            scrollback: given("scrollback").then_some(cli.scrollback),
+            agent_options,
+            demo: matches!(cli.command, Some(CliCommand::Demo)),
+        },
+    )?;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!("loop-tui is a full-screen program and needs a terminal on stdin and stdout");
+    }
+    run(RunOptions {
+        agents: setup.agents,
+        scrollback_lines: setup.scrollback,
+        emulator: setup.emulator,
+        run_id: Some(id.to_owned()),
+        task: setup.task,
     })
 }
 
