@@ -150,7 +150,8 @@ fn approve_to_pty(c: &mut Criterion) {
     )
     .expect("spawn cat");
     pane.input_backlog = process.backlog();
-    // As an agent whose MCP client has connected: ready for input.
+    // `cat` has no MCP bridge to say hello; without this every delivery
+    // would wait out the start-up grace instead of being measured.
     pane.bridge_connected = true;
     let backlog: Arc<_> = process.backlog();
     let key = |code, modifiers| AppEvent::Terminal(Event::Key(KeyEvent::new(code, modifiers)));

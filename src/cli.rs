@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::keymap::Keymap;
 use crate::pane::emulator::EmulatorKind;
+use crate::runs::log::LogFormat;
 
 /// Builds the "default keys" section of `--help` from the key table, so the
 /// help text can never disagree with the bindings.
@@ -27,6 +28,7 @@ fn keys_help() -> String {
          asked for the mouse.\n\nExamples:\n  loop-tui                      # claude (worker) and codex (reviewer)\n  \
          loop-tui demo                 # two built-in demo agents, no API keys\n  \
          loop-tui --agent codex        # codex works, claude reviews\n  \
+         loop-tui runs                 # the runs, newest first; resume one with --run-id ID\n  \
          loop-tui --pane 'a:./my-agent' --pane 'b:./other-agent'",
     );
     text
@@ -61,8 +63,10 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Resume the run with this id (its journal is replayed: pending
-    /// messages are pending again).
+    /// Resume the run with this id: its agents come back from the run's
+    /// manifest (resuming their CLI sessions where the CLI can) in the run's
+    /// directory, and its journal is replayed (pending messages are pending
+    /// again). `loop-tui runs` lists the ids.
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
 
@@ -119,6 +123,20 @@ pub enum CliCommand {
     },
     /// Print the default config file, or check the config files.
     Config(ConfigArgs),
+    /// List the runs, newest first: id, repository, state, start, agents,
+    /// messages and how many wait for the human.
+    Runs,
+    /// Print a run's timeline: starts and resumes, every message, every
+    /// decision (approved, edited, rejected, delivered), relay and state
+    /// changes.
+    Log {
+        /// The run's id (`loop-tui runs` lists them).
+        id: String,
+        /// `text` (readable, local times), `jsonl` (the journal's records) or
+        /// `markdown` (a document to paste into a pull request).
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        format: LogFormat,
+    },
     /// Serve the bridge's MCP tools on stdin and stdout (started by each
     /// agent's CLI, with the bridge settings loop-tui put in its environment).
     #[command(hide = true)]

@@ -14,5 +14,6 @@ pub mod keymap;
 pub mod layout;
 pub mod pane;
 pub mod run_dir;
+pub mod runs;
 pub mod terminal;
 pub mod ui;

@@ -1,22 +1,29 @@
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use loop_tui::agents::profile::{on_path, AgentSpec, Launch};
 use loop_tui::agents::role::Role;
 use loop_tui::agents::task::LoopTask;
-use loop_tui::app::run::{run, RunOptions};
+use loop_tui::app::run::{run, RunOptions, RunSettings};
 use loop_tui::cli::{Cli, CliCommand, ConfigArgs};
 use loop_tui::config::{self, Config, ConfigPaths, Flags, SourceStatus};
+use loop_tui::pane::emulator::EmulatorKind;
+use loop_tui::runs::resume::{prepare, Given};
 
 /// The two demo agents `loop-tui demo` starts, as a worker and a reviewer.
 const DEMO_AGENTS: [&str; 2] = ["worker", "reviewer"];
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match dispatch(cli) {
+    // The matches say which options were given on the command line, which
+    // a resumed run needs to know (see `resume`).
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    match dispatch(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("loop-tui: error: {err:#}");
@@ -75,8 +82,9 @@ fn enter_worktree() -> Result<String> {
 
 /// The layered configuration: built-in defaults, the user's file, the
 /// project's (or --config) file, then the command line.
-fn load_config(cli: &Cli) -> Result<(Config, Vec<SourceStatus>)> {
-    let paths = ConfigPaths::from_env(cli.config.clone())?;
+/// `explicit` is the --config file.
+fn load_config(cli: &Cli, explicit: Option<PathBuf>) -> Result<(Config, Vec<SourceStatus>)> {
+    let paths = ConfigPaths::from_env(explicit)?;
     let loaded = config::load(&paths)?;
     let mut config = loaded.config;
     config.apply_flags(&Flags {
@@ -93,7 +101,7 @@ fn config_command(cli: &Cli, args: &ConfigArgs) -> Result<()> {
         print!("{}", config::DEFAULT_CONFIG);
         return Ok(());
     }
-    let (config, sources) = load_config(cli)?;
+    let (config, sources) = load_config(cli, cli.config.clone())?;
     config.keymap()?;
     for source in sources {
         match source {
@@ -105,7 +113,7 @@ fn config_command(cli: &Cli, args: &ConfigArgs) -> Result<()> {
     Ok(())
 }
 
-fn dispatch(cli: Cli) -> Result<()> {
+fn dispatch(cli: Cli, matches: &ArgMatches) -> Result<()> {
     match &cli.command {
         // First: the agent's CLI starts this with pipes, never a terminal,
         // and a broken config file must not take its bridge down.
@@ -114,9 +122,12 @@ fn dispatch(cli: Cli) -> Result<()> {
             return loop_tui::demo::run_demo_agent(name, peer.as_deref())
         }
         Some(CliCommand::Config(args)) => return config_command(&cli, args),
+        Some(CliCommand::Runs) => return loop_tui::runs::list::print_runs(),
+        Some(CliCommand::Log { id, format }) => return loop_tui::runs::log::print_log(id, *format),
+        _ if cli.run_id.is_some() && !cli.worktree => return resume(&cli, matches),
         Some(CliCommand::Demo) | None => {}
     }
-    let (config, _) = load_config(&cli)?;
+    let (config, _) = load_config(&cli, cli.config.clone())?;
     let agents = match cli.command {
         Some(CliCommand::Demo) => pair(DEMO_AGENTS.map(|name| (name.to_owned(), Launch::Demo))),
         _ if cli.panes.is_empty() => profile_pair(&config)?,
@@ -139,16 +150,89 @@ fn dispatch(cli: Cli) -> Result<()> {
     } else {
         cli.run_id
     };
-    run(RunOptions {
+    run(run_options(
+        &config,
         agents,
-        scrollback_lines: config.ui.scrollback_lines,
-        emulator: cli.emulator.into(),
+        config.ui.scrollback_lines,
+        cli.emulator.into(),
         run_id,
         task,
-        keymap: config.keymap()?,
-        relay: config.relay_policy(),
-        theme: config.ui.theme,
-        layout: config.ui.layout,
+    )?)
+}
+
+/// `--run-id ID`: the run comes back with its own agents, directory and
+/// options from its manifest. Options that would choose other agents are
+/// refused rather than ignored; `--emulator` and `--scrollback` override.
+fn resume(cli: &Cli, matches: &ArgMatches) -> Result<()> {
+    let id = cli.run_id.as_deref().unwrap_or_default();
+    let given = |arg: &str| matches.value_source(arg) == Some(ValueSource::CommandLine);
+    let agent_options = [
+        ("agent", "--agent"),
+        ("reviewer", "--reviewer"),
+        ("panes", "--pane"),
+        ("task", "TASK"),
+        ("prompt", "--prompt"),
+        ("proof", "--proof"),
+        ("done_signal", "--done-signal"),
+    ]
+    .into_iter()
+    .filter(|(arg, _)| given(arg))
+    .map(|(_, flag)| flag.to_owned())
+    .collect();
+    // A relative --config names a file from here, before `prepare` moves
+    // into the run's directory (whose .loop-tui.toml is the project file).
+    let explicit = cli
+        .config
+        .as_deref()
+        .map(std::path::absolute)
+        .transpose()
+        .context("failed to find the --config file")?;
+    let setup = prepare(
+        id,
+        &Given {
+            emulator: given("emulator").then(|| cli.emulator.into()),
+            scrollback: cli.scrollback,
+            agent_options,
+            demo: matches!(cli.command, Some(CliCommand::Demo)),
+        },
+    )?;
+    // The run keeps its agents; keys, colours and the relay policy come
+    // from the config files as they are now.
+    let (config, _) = load_config(cli, explicit)?;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!("loop-tui is a full-screen program and needs a terminal on stdin and stdout");
+    }
+    run(run_options(
+        &config,
+        setup.agents,
+        setup.scrollback,
+        setup.emulator,
+        Some(id.to_owned()),
+        setup.task,
+    )?)
+}
+
+/// The options of a run: what it runs, and the config file's settings.
+fn run_options(
+    config: &Config,
+    agents: Vec<AgentSpec>,
+    scrollback_lines: usize,
+    emulator: EmulatorKind,
+    run_id: Option<String>,
+    task: LoopTask,
+) -> Result<RunOptions> {
+    Ok(RunOptions {
+        agents,
+        scrollback_lines,
+        emulator,
+        run_id,
+        task,
+        settings: RunSettings {
+            keymap: config.keymap()?,
+            relay: config.relay_policy(),
+            theme: config.ui.theme,
+            layout: config.ui.layout,
+        },
         plan_path: config.plan.path.clone(),
     })
 }

@@ -6,6 +6,7 @@ pub mod editor;
 pub mod event;
 pub mod relay_actions;
 pub mod run;
+pub mod run_keeper;
 pub mod state;
 pub mod update;
 pub mod workflow;

@@ -67,6 +67,22 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
         }
         AppEvent::Bridge(request) => relay_actions::on_request(state, request),
         AppEvent::Signal(_) => return quit(state),
+        // Only the current child's session counts: a restarted pane has a new one.
+        AppEvent::SessionFound {
+            pane,
+            generation,
+            session,
+        } => state
+            .panes
+            .get(pane)
+            .filter(|p| p.generation == generation)
+            .map(|p| {
+                vec![Effect::RecordSession {
+                    agent: p.spec.name.clone(),
+                    session,
+                }]
+            })
+            .unwrap_or_default(),
         AppEvent::Timer => {
             let mut effects = expire_activity(state, now);
             if state.resize_due.is_some_and(|due| due <= now) {

@@ -11,6 +11,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::sanitize::sanitize;
+use crate::runs::manifest::RunState;
 
 pub type MessageId = u64;
 
@@ -225,6 +226,27 @@ pub enum RelayRecord {
     },
     /// A human action: the hop counter starts again.
     HumanAction,
+    /// The run started, with these agents (descriptions such as `claude
+    /// (worker, claude)`). Like the two records below it changes nothing in
+    /// the queue: it is the run's own history, for `loop-tui log`.
+    RunStarted {
+        cwd: String,
+        agents: Vec<String>,
+    },
+    /// The run was resumed; each note says how one agent came back (its
+    /// session resumed, or started afresh and why).
+    RunResumed {
+        notes: Vec<String>,
+    },
+    /// The run's state changed (done and awaiting review, ended, ...).
+    StateChanged {
+        state: RunState,
+    },
+    /// A record kind this version does not know, written by a newer
+    /// loop-tui. Replay passes over it: an old binary must still be able to
+    /// resume a run a newer one journalled.
+    #[serde(other)]
+    Unknown,
 }
 
 /// Why a message was not accepted; the text is for the sending model.
@@ -699,6 +721,10 @@ impl RelayQueue {
                     self.pause = None;
                 }
             }
+            RelayRecord::RunStarted { .. }
+            | RelayRecord::RunResumed { .. }
+            | RelayRecord::StateChanged { .. }
+            | RelayRecord::Unknown => {}
         }
     }
 
