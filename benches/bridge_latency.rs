@@ -150,6 +150,9 @@ fn approve_to_pty(c: &mut Criterion) {
     )
     .expect("spawn cat");
     pane.input_backlog = process.backlog();
+    // `cat` has no MCP bridge to say hello; without this every delivery
+    // would wait out the start-up grace instead of being measured.
+    pane.bridge_connected = true;
     let backlog: Arc<_> = process.backlog();
     let key = |code, modifiers| AppEvent::Terminal(Event::Key(KeyEvent::new(code, modifiers)));
     c.bench_function("bridge/approve_to_pty", |b| {

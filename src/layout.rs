@@ -3,6 +3,7 @@
 
 use ratatui::layout::Rect;
 
+use crate::config::GridLayout;
 use crate::pane::emulator::PaneSize;
 
 /// The narrowest a pane may be before panes are stacked instead of placed
@@ -63,6 +64,18 @@ pub struct FrameLayout {
 /// `below` share a strip across the full width below them (see
 /// [`split_below`]). `zoom` gives one pane all space.
 pub fn frame_layout(area: Rect, count: usize, below: Below, zoom: Option<Zoom>) -> FrameLayout {
+    frame_layout_in(area, count, below, zoom, GridLayout::Auto)
+}
+
+/// [`frame_layout`] with the agent grid the config file asks for: `Auto`
+/// as described there, or all panes side by side, or all stacked.
+pub fn frame_layout_in(
+    area: Rect,
+    count: usize,
+    below: Below,
+    zoom: Option<Zoom>,
+    layout: GridLayout,
+) -> FrameLayout {
     let status_height = u16::from(area.height > 0);
     let status_bar = Rect::new(
         area.x,
@@ -109,7 +122,7 @@ pub fn frame_layout(area: Rect, count: usize, below: Below, zoom: Option<Zoom>) 
             (body, None, None)
         };
     FrameLayout {
-        panes: grid(agents, count).into_iter().map(Some).collect(),
+        panes: grid(agents, count, layout).into_iter().map(Some).collect(),
         bridge,
         plan,
         status_bar,
@@ -143,12 +156,16 @@ fn split_below(strip: Rect, below: Below) -> (Option<Rect>, Option<Rect>) {
 }
 
 /// The unzoomed rectangle of every pane.
-fn grid(body: Rect, count: usize) -> Vec<Rect> {
+fn grid(body: Rect, count: usize, layout: GridLayout) -> Vec<Rect> {
     if count == 0 {
         return Vec::new();
     }
     let fit = usize::from(body.width / MIN_SIDE_BY_SIDE_COLS).max(1);
-    let columns = fit.min(count);
+    let columns = match layout {
+        GridLayout::Auto => fit.min(count),
+        GridLayout::SideBySide => count,
+        GridLayout::Stacked => 1,
+    };
     let rows = count.div_ceil(columns);
     let mut rects = Vec::with_capacity(count);
     for (r, row_rect) in split(body, rows, false).into_iter().enumerate() {
@@ -236,6 +253,18 @@ mod tests {
         let l = frame_layout(Rect::new(0, 0, 120, 41), 2, NONE, None);
         assert_eq!(l.panes[0], Some(Rect::new(0, 0, 120, 20)));
         assert_eq!(l.panes[1], Some(Rect::new(0, 20, 120, 20)));
+    }
+
+    #[test]
+    fn a_configured_layout_overrides_the_width_rule() {
+        let area = Rect::new(0, 0, 120, 41);
+        let side = frame_layout_in(area, 2, NONE, None, GridLayout::SideBySide);
+        assert_eq!(side.panes[0], Some(Rect::new(0, 0, 60, 40)));
+        assert_eq!(side.panes[1], Some(Rect::new(60, 0, 60, 40)));
+        let wide = Rect::new(0, 0, 200, 41);
+        let stacked = frame_layout_in(wide, 2, NONE, None, GridLayout::Stacked);
+        assert_eq!(stacked.panes[0], Some(Rect::new(0, 0, 200, 20)));
+        assert_eq!(stacked.panes[1], Some(Rect::new(0, 20, 200, 20)));
     }
 
     #[test]

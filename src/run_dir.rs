@@ -1,6 +1,7 @@
-//! A run's directory: `$XDG_STATE_HOME/loop-tui/runs/<run-id>/` (default
-//! `~/.local/state/...`), private to the user, holding the journal and the
-//! bridge socket.
+//! A run's directory: `$XDG_STATE_HOME/loop-tui/runs/<repo>/<run-id>/`
+//! (default `~/.local/state/...`), private to the user, holding the
+//! manifest, the journal and the bridge socket. `<repo>` is the repository
+//! the run works in (see `runs::repo`), so runs are listed per project.
 
 use std::fmt::Write as _;
 use std::fs::{self, DirBuilder, File};
@@ -25,9 +26,9 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Creates the directory of a new run, or opens the one of `id` to resume it.
-    pub fn open(id: Option<&str>) -> Result<Self> {
-        let runs = runs_root()?;
+    /// Creates the directory of a new run filed under `repo`, with the id
+    /// `id` (e.g. the one a `--worktree` branch is named after) or a new one.
+    pub fn create(repo: &str, id: Option<&str>) -> Result<Self> {
         let id = match id {
             Some(id) => {
                 validate_id(id)?;
@@ -35,7 +36,14 @@ impl RunDir {
             }
             None => new_run_id()?,
         };
-        let path = runs.join(&id);
+        let path = runs_root()?.join(repo).join(&id);
+        create_private_dir(&path)?;
+        Self::existing(path, id)
+    }
+
+    /// The directory `path` of the existing run `id`, to resume it; the
+    /// bridge gets a new secret.
+    pub fn existing(path: PathBuf, id: String) -> Result<Self> {
         create_private_dir(&path)?;
         let socket = socket_path(&path, &id)?;
         Ok(Self {
@@ -47,7 +55,7 @@ impl RunDir {
     }
 
     pub fn journal_path(&self) -> PathBuf {
-        self.path.join("journal.jsonl")
+        crate::runs::journal_path(&self.path)
     }
 }
 
@@ -64,7 +72,7 @@ pub fn runs_root() -> Result<PathBuf> {
     Ok(state.join("loop-tui").join("runs"))
 }
 
-fn validate_id(id: &str) -> Result<()> {
+pub fn validate_id(id: &str) -> Result<()> {
     if id.is_empty()
         || id.len() > 64
         || !id
@@ -78,7 +86,7 @@ fn validate_id(id: &str) -> Result<()> {
 
 /// A sortable, readable id: local date and time plus a random suffix so
 /// two runs started in the same second differ.
-fn new_run_id() -> Result<String> {
+pub fn new_run_id() -> Result<String> {
     let now = jiff::Zoned::now();
     Ok(format!(
         "{}-{}",

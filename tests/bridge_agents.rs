@@ -29,7 +29,11 @@ const SCENARIO: &str = r#"{"rules": [
    "final_text": "Answered claude."},
   {"agent": "claude", "match": "A-42", "text": "Codex says forty-two. DONE-42"},
   {"agent": "claude", "match": "was rejected by the human", "text": "Understood. REJECT-SEEN"},
-  {"agent": "claude", "match": "was edited by the human", "text": "Noted. EDIT-SEEN"}],
+  {"agent": "claude", "match": "was edited by the human", "text": "Noted. EDIT-SEEN"},
+  {"agent": "claude", "match": "Task from the human", "text": "Plan written and implemented; tests pass.\n\n<promise>DONE</promise>"},
+  {"agent": "codex", "match": "says the task is done", "tool_suffix": "send_message",
+   "arguments": {"target": "claude", "message": "VERDICT: APPROVE the tests pass"},
+   "final_text": "Reviewed."}],
  "default_text": "ok"}"#;
 
 struct Session {
@@ -41,6 +45,12 @@ struct Session {
 /// Starts `loop-tui` (no arguments: claude works, codex reviews) and
 /// waits until both CLIs are at their prompt.
 fn start() -> Option<Session> {
+    start_with_args(&[])
+}
+
+/// Starts `loop-tui ARGS` (claude works, codex reviews) and waits until
+/// both CLIs are at their prompt.
+fn start_with_args(args: &[&str]) -> Option<Session> {
     let (offline, bin) = agents_available(&["claude", "codex"])?;
     let dir = TempDir::new("bridge-agents");
     let project = dir.path().join("project");
@@ -50,7 +60,7 @@ fn start() -> Option<Session> {
     let state = dir.path().join("state");
     let agent_state = dir.path().join("agent-state");
     let lt = Loop::start_with(
-        &[],
+        args,
         ROWS,
         COLS,
         &project,
@@ -93,6 +103,17 @@ fn wait_screen(lt: &Loop, what: &str, cond: impl Fn(&str) -> bool) {
     if let Err(screen) = lt.wait_for(cond, AGENT_TIMEOUT) {
         panic!("waiting for {what}:\n{screen}");
     }
+}
+
+/// The request bodies `agent` sent the model, as JSON text.
+fn request_bodies(model: &FakeModel, agent: &str) -> Vec<String> {
+    std::fs::read_to_string(&model.log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|v| v["agent"] == agent)
+        .map(|v| v["body"].to_string())
+        .collect()
 }
 
 fn quit(session: Session) {
@@ -196,6 +217,60 @@ fn an_edited_message_arrives_edited_and_a_rejected_one_never_arrives() {
     );
     wait_screen(lt, "the bridge shows the outcomes", |s| {
         s.contains("edited") && s.contains("rejected: not needed any more")
+    });
+    quit(session);
+}
+
+#[test]
+fn a_task_asks_the_worker_for_the_plan_and_done_asks_the_reviewer_through_the_gate() {
+    let Some(session) = start_with_args(&[
+        "Implement a greeting library",
+        "--proof",
+        "cargo test passes",
+    ]) else {
+        return;
+    };
+    let (lt, model) = (&session.lt, &session.model);
+    // The task is claude's first input: write PLAN.md, have codex review it.
+    let input = model.wait_for_input(
+        "claude",
+        "Task from the human: Implement a greeting library",
+    );
+    assert!(input.contains("First write the plan to PLAN.md"), "{input}");
+    assert!(
+        input.contains("ask codex to review the plan with send_message"),
+        "{input}"
+    );
+    assert!(
+        input.contains("Proof required: cargo test passes"),
+        "{input}"
+    );
+    // The proof is part of the worker's role prompt (its system prompt).
+    assert!(
+        request_bodies(model, "claude")
+            .iter()
+            .any(|b| b.contains("Proof required before the task counts as done: cargo test passes")),
+        "claude's role prompt carries the proof"
+    );
+    // claude prints the done signal: loop-tui asks codex, gated.
+    wait_screen(lt, "the review request pending", |s| {
+        s.contains("done — awaiting review") && s.contains("loop-tui → codex  pending")
+    });
+    assert!(!model
+        .inputs("codex")
+        .iter()
+        .any(|i| i.contains("says the task is done")));
+    lt.prefix("a");
+    model.wait_for_input("codex", "claude says the task is done");
+    assert!(
+        request_bodies(model, "codex")
+            .iter()
+            .any(|b| b.contains("cargo test passes")
+                && b.contains("VERDICT: APPROVE or VERDICT: CHANGES")),
+        "codex's role prompt carries the proof and the verdict words"
+    );
+    wait_screen(lt, "the verdict", |s| {
+        s.contains("both agree it is done — your call")
     });
     quit(session);
 }

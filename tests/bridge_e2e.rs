@@ -494,11 +494,13 @@ fn auto_approve_runs_a_whole_round_trip_without_the_human() {
     );
 }
 
-/// The only run directory under `state`.
+/// The only run directory under `state` (runs are filed by repository:
+/// `runs/<repo>/<id>`).
 fn only_run(state: &Path) -> (String, PathBuf) {
     let runs = state.join("loop-tui").join("runs");
     let dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
         .unwrap_or_else(|e| panic!("reading {}: {e}", runs.display()))
+        .flat_map(|repo| std::fs::read_dir(repo.unwrap().path()).unwrap())
         .map(|entry| entry.unwrap().path())
         .collect();
     assert_eq!(dirs.len(), 1, "one run: {dirs:?}");
@@ -555,7 +557,8 @@ fn the_journal_keeps_the_run_and_resuming_shows_history_and_pending() {
         ],
         "{journal}"
     );
-    assert_eq!(records[0]["message"]["text"], REQUEST, "{journal}");
+    let first = records.iter().find(|r| r["record"] == "sent").unwrap();
+    assert_eq!(first["message"]["text"], REQUEST, "{journal}");
 
     let demo = Demo::start(&state, &["--run-id", &id]);
     demo.wait("the earlier messages", |s| {

@@ -692,3 +692,62 @@ fn no_arguments_without_claude_and_codex_says_how_to_install_them_or_try_the_dem
         );
     }
 }
+
+#[test]
+fn worktree_runs_the_pair_in_a_fresh_git_worktree_and_branch() {
+    let dir = TempDir::new("worktree");
+    let repo = dir.path().join("proj");
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "init"]);
+    let state = dir.path().join("state");
+    let lt = Loop::start_with(
+        &[
+            "--worktree",
+            "--pane",
+            "a:pwd; exec cat",
+            "--pane",
+            "b:exec cat",
+        ],
+        30,
+        120,
+        &repo,
+        &[("XDG_STATE_HOME", state.as_os_str())],
+    );
+    lt.wait_for_text("proj.loop-tui-");
+    let branches = git(&[
+        "branch",
+        "--list",
+        "loop-tui/*",
+        "--format=%(refname:short)",
+    ]);
+    assert_eq!(branches.lines().count(), 1, "one new branch: {branches}");
+    let id = branches.trim().trim_start_matches("loop-tui/").to_owned();
+    let worktree = dir.path().join(format!("proj.loop-tui-{id}"));
+    assert!(
+        worktree.join(".git").exists(),
+        "the worktree is at {}",
+        worktree.display()
+    );
+    lt.prefix("q");
+    lt.wait_for_text("Quit loop-tui?");
+    lt.send_str("y");
+    assert!(lt.expect_exit().success());
+}

@@ -4,3 +4,4 @@
 
 pub mod profile;
 pub mod role;
+pub mod task;

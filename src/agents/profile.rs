@@ -1,7 +1,7 @@
 //! Launch profiles: what to run for each kind of agent, how to register
 //! loop-tui's MCP bridge with it, how to hand it its role prompt and which
-//! input quirks apply. Profiles are data; the config file of a later
-//! issue overrides them.
+//! input quirks apply. Profiles are data; an `[agents.NAME]` entry of the
+//! config file (src/config) overrides their program, args and env.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,7 +29,10 @@ const PASTE_SUBMIT_GAP: Duration = Duration::from_millis(150);
 pub type Env = Vec<(String, String)>;
 
 /// Which built-in profile an agent uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum ProfileKind {
     Claude,
     Codex,
@@ -55,13 +58,109 @@ impl ProfileKind {
     }
 }
 
+/// How a CLI is told about loop-tui's MCP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpRegistration {
+    /// `--mcp-config FILE` plus `--allowedTools` (claude).
+    ClaudeMcpConfig,
+    /// `-c mcp_servers.NAME.*` settings, with the variables listed (codex).
+    CodexConfigFlags,
+    /// A settings file named by `GEMINI_CLI_SYSTEM_SETTINGS_PATH` (gemini).
+    GeminiSettings,
+}
+
+/// How a CLI receives its role prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RolePromptVia {
+    /// A flag followed by the prompt, e.g. claude's `--append-system-prompt`.
+    Flag(String),
+    /// A `-c KEY="…"` setting, e.g. codex's `developer_instructions`.
+    ConfigSetting(String),
+    /// Typed as the agent's first input (no flag exists, e.g. gemini).
+    FirstInput,
+}
+
+/// How a CLI's own session is named and resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResumeVia {
+    /// loop-tui picks the session id: `--session-id ID` to start,
+    /// `--resume ID` to resume (claude).
+    SessionIdFlags { start: String, resume: String },
+    /// The CLI picks the id; `SUBCOMMAND ID` resumes it (codex `resume`).
+    Subcommand(String),
+    /// Sessions cannot be resumed from the command line.
+    Unsupported,
+}
+
+/// A launch profile: everything loop-tui needs to run one kind of agent.
+/// Plain data, so a config file can override any field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub kind: ProfileKind,
+    /// The program, looked up on PATH.
+    pub program: String,
+    /// Arguments always passed, before loop-tui's own.
+    pub args: Vec<String>,
+    pub env: Env,
+    pub mcp: McpRegistration,
+    pub role_prompt: RolePromptVia,
+    pub resume: ResumeVia,
+    /// The pause between a delivered paste and the Enter that submits it.
+    pub submit_gap: Duration,
+}
+
+impl Profile {
+    /// The built-in profile of `kind`.
+    pub fn builtin(kind: ProfileKind) -> Self {
+        match kind {
+            ProfileKind::Claude => Self {
+                kind,
+                program: "claude".into(),
+                args: Vec::new(),
+                env: Vec::new(),
+                mcp: McpRegistration::ClaudeMcpConfig,
+                role_prompt: RolePromptVia::Flag("--append-system-prompt".into()),
+                resume: ResumeVia::SessionIdFlags {
+                    start: "--session-id".into(),
+                    resume: "--resume".into(),
+                },
+                submit_gap: PASTE_SUBMIT_GAP,
+            },
+            ProfileKind::Codex => Self {
+                kind,
+                program: "codex".into(),
+                // The normal screen keeps codex's conversation where
+                // loop-tui's scrollback can hold it; in the alternate
+                // screen no terminal keeps history.
+                args: vec!["--no-alt-screen".into()],
+                env: Vec::new(),
+                mcp: McpRegistration::CodexConfigFlags,
+                role_prompt: RolePromptVia::ConfigSetting("developer_instructions".into()),
+                resume: ResumeVia::Subcommand("resume".into()),
+                submit_gap: PASTE_SUBMIT_GAP,
+            },
+            ProfileKind::Gemini => Self {
+                kind,
+                program: "gemini".into(),
+                args: Vec::new(),
+                env: Vec::new(),
+                mcp: McpRegistration::GeminiSettings,
+                role_prompt: RolePromptVia::FirstInput,
+                resume: ResumeVia::Unsupported,
+                submit_gap: PASTE_SUBMIT_GAP,
+            },
+        }
+    }
+}
+
 /// What a pane runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Launch {
-    /// A built-in agent profile; the program is looked up on PATH.
-    Profile(ProfileKind),
-    /// Any shell command line; it gets the bridge environment only.
-    Custom(String),
+    /// An agent CLI run through its launch profile.
+    Profile(Box<Profile>),
+    /// Any shell command line, with extra environment variables (a config
+    /// file's `env`); it gets the bridge environment besides, nothing more.
+    Custom(String, Env),
     /// One of loop-tui's own demo agents.
     Demo,
 }
@@ -75,22 +174,39 @@ pub struct AgentSpec {
     /// The name of the agent it pairs with.
     pub peer: String,
     pub launch: Launch,
+    /// Appended to the role prompt: the run's proof requirement and done
+    /// signal.
+    pub task_note: String,
 }
 
 impl AgentSpec {
+    /// An agent run through the built-in profile of `kind`.
+    pub fn with_profile(name: &str, role: Role, peer: &str, kind: ProfileKind) -> Self {
+        Self {
+            name: name.to_owned(),
+            role,
+            peer: peer.to_owned(),
+            launch: Launch::Profile(Box::new(Profile::builtin(kind))),
+            task_note: String::new(),
+        }
+    }
+
     /// The gap between a delivered paste and its Enter.
     pub fn submit_gap(&self) -> Duration {
-        PASTE_SUBMIT_GAP
+        match &self.launch {
+            Launch::Profile(profile) => profile.submit_gap,
+            Launch::Custom(..) | Launch::Demo => PASTE_SUBMIT_GAP,
+        }
     }
 
     /// Whether the role prompt must be typed as the agent's first input
     /// because its CLI has no flag for it.
     pub fn role_prompt_as_first_input(&self) -> bool {
-        matches!(self.launch, Launch::Profile(ProfileKind::Gemini))
+        matches!(&self.launch, Launch::Profile(p) if p.role_prompt == RolePromptVia::FirstInput)
     }
 
     pub fn role_prompt(&self) -> String {
-        role_prompt(&self.name, self.role, &self.peer)
+        role_prompt(&self.name, self.role, &self.peer) + &self.task_note
     }
 }
 
@@ -139,7 +255,12 @@ pub fn launch_command(
 ) -> Result<(Command, Vec<(String, String)>)> {
     let env = ctx.env_for(&agent.name);
     let command = match &agent.launch {
-        Launch::Custom(line) => Command::Shell(line.clone()),
+        Launch::Custom(line, extra) => {
+            // As for profiles, the bridge's variables come last.
+            let mut env_out = extra.clone();
+            env_out.extend(env);
+            return Ok((Command::Shell(line.clone()), env_out));
+        }
         Launch::Demo => Command::Exec(vec![
             ctx.exe.clone(),
             "demo-agent".into(),
@@ -148,13 +269,31 @@ pub fn launch_command(
             "--peer".into(),
             agent.peer.clone(),
         ]),
-        Launch::Profile(ProfileKind::Claude) => Command::Exec(claude_args(agent, ctx, &env)?),
-        Launch::Profile(ProfileKind::Codex) => Command::Exec(codex_args(agent, ctx, &env)),
-        Launch::Profile(ProfileKind::Gemini) => {
-            let (argv, extra) = gemini_args(agent, ctx, &env)?;
-            let mut env = env;
-            env.extend(extra);
-            return Ok((Command::Exec(argv), env));
+        Launch::Profile(profile) => {
+            let mut argv = vec![profile.program.clone()];
+            argv.extend(profile.args.iter().cloned());
+            let mut env_out = profile.env.clone();
+            match profile.mcp {
+                McpRegistration::ClaudeMcpConfig => argv.extend(claude_mcp_args(agent, ctx, &env)?),
+                McpRegistration::CodexConfigFlags => argv.extend(codex_mcp_args(ctx, &env)),
+                McpRegistration::GeminiSettings => {
+                    env_out.extend(gemini_mcp_env(agent, ctx, &env)?);
+                }
+            }
+            match &profile.role_prompt {
+                RolePromptVia::Flag(flag) => {
+                    argv.push(flag.clone());
+                    argv.push(agent.role_prompt());
+                }
+                RolePromptVia::ConfigSetting(key) => {
+                    argv.push("-c".into());
+                    argv.push(format!("{key}={}", toml_string(&agent.role_prompt())));
+                }
+                RolePromptVia::FirstInput => {}
+            }
+            // The bridge's variables come last so a profile cannot shadow them.
+            env_out.extend(env);
+            return Ok((Command::Exec(argv), env_out));
         }
     };
     Ok((command, env))
@@ -183,9 +322,9 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
         .with_context(|| format!("failed to write {}", path.display()))
 }
 
-/// claude: `--mcp-config FILE` registers the server, `--allowedTools`
-/// pre-approves its tools, `--append-system-prompt` adds the role.
-fn claude_args(
+/// claude: `--mcp-config FILE` registers the server and `--allowedTools`
+/// pre-approves its tools.
+fn claude_mcp_args(
     agent: &AgentSpec,
     ctx: &BridgeContext,
     env: &[(String, String)],
@@ -207,13 +346,10 @@ fn claude_args(
         .map(|tool| format!("mcp__{MCP_SERVER_NAME}__{tool}"))
         .collect();
     Ok(vec![
-        ProfileKind::Claude.program().into(),
         "--mcp-config".into(),
         config.display().to_string(),
         "--allowedTools".into(),
         allowed.join(","),
-        "--append-system-prompt".into(),
-        agent.role_prompt(),
     ])
 }
 
@@ -224,24 +360,16 @@ fn toml_string(s: &str) -> String {
 
 /// codex: `-c mcp_servers.loop.*` registers the server; codex hands an MCP
 /// server only a small whitelist of variables, so the bridge's are listed
-/// in `env_vars`. `--no-alt-screen` keeps its conversation in the normal
-/// screen, where loop-tui's scrollback can keep it.
-fn codex_args(agent: &AgentSpec, ctx: &BridgeContext, env: &[(String, String)]) -> Vec<String> {
+/// in `env_vars`, and its tools are approved up front.
+fn codex_mcp_args(ctx: &BridgeContext, env: &[(String, String)]) -> Vec<String> {
     let server = format!("mcp_servers.{MCP_SERVER_NAME}");
     let names: Vec<String> = env.iter().map(|(k, _)| toml_string(k)).collect();
-    let mut argv = vec![
-        ProfileKind::Codex.program().to_owned(),
-        "--no-alt-screen".into(),
-    ];
+    let mut argv = Vec::new();
     for setting in [
         format!("{server}.command={}", toml_string(&ctx.exe)),
         format!("{server}.args=[\"mcp-bridge\"]"),
         format!("{server}.env_vars=[{}]", names.join(",")),
         format!("{server}.default_tools_approval_mode=\"approve\""),
-        format!(
-            "developer_instructions={}",
-            toml_string(&agent.role_prompt())
-        ),
     ] {
         argv.push("-c".into());
         argv.push(setting);
@@ -253,11 +381,7 @@ fn codex_args(agent: &AgentSpec, ctx: &BridgeContext, env: &[(String, String)]) 
 /// file and points `GEMINI_CLI_SYSTEM_SETTINGS_PATH` at it. Gemini hides
 /// secret-looking variables from MCP servers, so the bridge's are given
 /// explicitly; `trust` skips the tool confirmation.
-fn gemini_args(
-    agent: &AgentSpec,
-    ctx: &BridgeContext,
-    env: &[(String, String)],
-) -> Result<(Vec<String>, Env)> {
+fn gemini_mcp_env(agent: &AgentSpec, ctx: &BridgeContext, env: &[(String, String)]) -> Result<Env> {
     let settings = ctx
         .run_dir
         .join(format!("gemini-{}-settings.json", agent.name));
@@ -269,17 +393,14 @@ fn gemini_args(
     });
     let object = json!({ "mcpServers": { MCP_SERVER_NAME: server } });
     write_private(&settings, &object.to_string())?;
-    Ok((
-        vec![ProfileKind::Gemini.program().into()],
-        vec![
-            (
-                "GEMINI_CLI_SYSTEM_SETTINGS_PATH".into(),
-                settings.display().to_string(),
-            ),
-            // The offline test wrapper merges this into the settings it writes.
-            ("GEMINI_EXTRA_SETTINGS_JSON".into(), object.to_string()),
-        ],
-    ))
+    Ok(vec![
+        (
+            "GEMINI_CLI_SYSTEM_SETTINGS_PATH".into(),
+            settings.display().to_string(),
+        ),
+        // The offline test wrapper merges this into the settings it writes.
+        ("GEMINI_EXTRA_SETTINGS_JSON".into(), object.to_string()),
+    ])
 }
 
 /// Whether `program` is an executable file on PATH.
@@ -311,12 +432,7 @@ mod tests {
     }
 
     fn agent(kind: ProfileKind, name: &str, peer: &str) -> AgentSpec {
-        AgentSpec {
-            name: name.into(),
-            role: Role::Worker,
-            peer: peer.into(),
-            launch: Launch::Profile(kind),
-        }
+        AgentSpec::with_profile(name, Role::Worker, peer, kind)
     }
 
     fn temp_dir(name: &str) -> PathBuf {
@@ -411,10 +527,31 @@ mod tests {
             name: "sh".into(),
             role: Role::Reviewer,
             peer: "x".into(),
-            launch: Launch::Custom("echo hi".into()),
+            launch: Launch::Custom("echo hi".into(), Vec::new()),
+            task_note: String::new(),
         };
         let (command, env) = launch_command(&spec, &ctx(&dir)).unwrap();
         assert_eq!(command, Command::Shell("echo hi".into()));
         assert_eq!(env.len(), 5);
+        // A config file's variables come first, so they cannot shadow the
+        // bridge's.
+        let with_env = AgentSpec {
+            launch: Launch::Custom(
+                "echo hi".into(),
+                vec![
+                    ("MY_VAR".into(), "1".into()),
+                    ("LOOP_TUI_AGENT".into(), "forged".into()),
+                ],
+            ),
+            ..spec
+        };
+        let (_, env) = launch_command(&with_env, &ctx(&dir)).unwrap();
+        assert_eq!(env[0], ("MY_VAR".to_owned(), "1".to_owned()));
+        let last_agent = env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "LOOP_TUI_AGENT")
+            .unwrap();
+        assert_eq!(last_agent.1, "sh");
     }
 }

@@ -4,7 +4,8 @@
 use std::fmt;
 
 /// What an agent does in the pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Does the work.
     Worker,

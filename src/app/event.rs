@@ -23,6 +23,13 @@ pub enum AppEvent {
     Signal(i32),
     /// A deadline the state asked for has passed.
     Timer,
+    /// The CLI in `pane` (its child `generation`) created its own session,
+    /// `session`; found by a watcher, to record in the run's manifest.
+    SessionFound {
+        pane: PaneId,
+        generation: u32,
+        session: String,
+    },
     /// The plan file was read (at start, and after each change to it).
     PlanChanged(PlanLoad),
 }
@@ -73,6 +80,11 @@ pub enum Effect {
     Reply {
         to: ReplyHandle,
         reply: BridgeReply,
+    },
+    /// Record agent `agent`'s CLI session in the run's manifest.
+    RecordSession {
+        agent: String,
+        session: String,
     },
     /// End every child, restore the terminal and exit.
     Quit,

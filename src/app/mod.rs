@@ -7,5 +7,7 @@ pub mod event;
 pub mod plan_actions;
 pub mod relay_actions;
 pub mod run;
+pub mod run_keeper;
 pub mod state;
 pub mod update;
+pub mod workflow;

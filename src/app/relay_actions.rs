@@ -48,6 +48,10 @@ fn send(state: &mut AppState, agent: &str, target: &str, text: &str) -> (Vec<Eff
         Err(err) => (Vec::new(), BridgeReply::error(err.to_string())),
         Ok((id, disposition, records)) => {
             state.needs_redraw = true;
+            if let Some(m) = state.relay.get(id) {
+                let (from, to, text) = (m.from.clone(), m.to.clone(), m.text.clone());
+                super::workflow::on_message(state, &from, &to, &text);
+            }
             let to = state
                 .relay
                 .get(id)

@@ -15,19 +15,24 @@ use signal_hook::iterator::Signals;
 
 use super::event::{AppEvent, Effect, ScrollAction};
 use super::relay_actions::wall_ms;
+use super::run_keeper::{resume_summary, RunKeeper};
 use super::state::{AppState, ChildState, PaneSpec};
 use super::update::{next_deadline, update};
-use crate::agents::profile::{launch_command, AgentSpec, BridgeContext, Command};
+use super::workflow::Workflow;
+use crate::agents::profile::{AgentSpec, Command};
+use crate::agents::role::Role;
+use crate::agents::task::LoopTask;
 use crate::bridge::journal::Journal;
 use crate::bridge::listener::BridgeListener;
-use crate::bridge::protocol::DEFAULT_MAX_MESSAGE_BYTES;
-use crate::bridge::relay::{JournalEntry, RelayRecord};
+use crate::bridge::relay::{JournalEntry, RelayPolicy, RelayRecord};
+use crate::config::{GridLayout, Theme};
+use crate::keymap::Keymap;
 use crate::pane::emulator::EmulatorKind;
 use crate::pane::pty::PaneProgram;
 use crate::pane::pty::{end_children, PtyEvent, PtyProcess};
 use crate::pane::PaneId;
 use crate::plan::watch::PlanWatcher;
-use crate::run_dir::RunDir;
+use crate::runs::session::LaunchPlan;
 use crate::terminal::TerminalGuard;
 
 /// The shortest gap between two frames while output keeps arriving: one
@@ -51,40 +56,65 @@ pub struct RunOptions {
     pub emulator: EmulatorKind,
     /// Resume this run (replaying its journal) instead of starting a new one.
     pub run_id: Option<String>,
-    /// The plan file the plan pane shows (default `PLAN.md`, relative to
-    /// the working directory).
+    /// The task, its proof and done signal (the loop workflow).
+    pub task: LoopTask,
+    /// Keys, colours, layout and relay policy from the config file.
+    pub settings: RunSettings,
+    /// The shared plan, relative to the working directory ([plan] path).
     pub plan_path: PathBuf,
+}
+
+/// What a run takes from the config file besides its agents.
+pub struct RunSettings {
+    /// The prefix key and its bindings ([keys]).
+    pub keymap: Keymap,
+    /// Auto-approve, hop cap, message size and rules ([relay]).
+    pub relay: RelayPolicy,
+    pub theme: Theme,
+    /// How the agent panes share the screen ([ui] layout).
+    pub layout: GridLayout,
 }
 
 /// What the executor owns besides the state: the children and the run's files.
 struct Io {
     processes: Vec<Option<PtyProcess>>,
     journal: Journal,
+    run: RunKeeper,
 }
 
-/// Turns the agents into panes: their commands, environment and titles.
-fn pane_specs(agents: &[AgentSpec], ctx: &BridgeContext) -> Result<Vec<PaneSpec>> {
-    agents
-        .iter()
-        .map(|agent| {
-            let (command, env) = launch_command(agent, ctx)?;
-            let program = match command {
-                Command::Exec(argv) => PaneProgram::Exec(argv),
-                Command::Shell(line) => PaneProgram::Shell(line),
-            };
-            Ok(PaneSpec {
-                title: if agent.name == agent.role.to_string() {
-                    agent.name.clone()
-                } else {
-                    format!("{} · {}", agent.name, agent.role)
-                },
-                name: agent.name.clone(),
-                program,
-                env,
-                submit_gap: agent.submit_gap(),
-            })
-        })
-        .collect()
+/// Turns the agents into panes: their commands (each starting or resuming
+/// its CLI session), environment and titles; also says how each agent
+/// starts, for the resume notice.
+fn pane_specs(
+    agents: &[AgentSpec],
+    run: &mut RunKeeper,
+) -> Result<(Vec<PaneSpec>, Vec<LaunchPlan>)> {
+    let mut plans = Vec::new();
+    let mut specs = Vec::new();
+    for (pane, agent) in agents.iter().enumerate() {
+        let ((command, env), plan) = run.command(pane)?;
+        plans.push(plan);
+        specs.push(pane_spec(agent, command, env));
+    }
+    Ok((specs, plans))
+}
+
+fn pane_spec(agent: &AgentSpec, command: Command, env: Vec<(String, String)>) -> PaneSpec {
+    let program = match command {
+        Command::Exec(argv) => PaneProgram::Exec(argv),
+        Command::Shell(line) => PaneProgram::Shell(line),
+    };
+    PaneSpec {
+        title: if agent.name == agent.role.to_string() {
+            agent.name.clone()
+        } else {
+            format!("{} · {}", agent.name, agent.role)
+        },
+        name: agent.name.clone(),
+        program,
+        env,
+        submit_gap: agent.submit_gap(),
+    }
 }
 
 /// Runs loop-tui until the user quits or a signal ends it.
@@ -94,31 +124,26 @@ pub fn run(options: RunOptions) -> Result<()> {
         scrollback_lines,
         emulator,
         run_id,
+        task,
+        settings,
         plan_path,
     } = options;
-    let run_dir = RunDir::open(run_id.as_deref())?;
-    let exe = std::env::current_exe().context("failed to find the loop-tui executable")?;
-    let ctx = BridgeContext {
-        exe: exe.display().to_string(),
-        run_dir: run_dir.path.clone(),
-        run_id: run_dir.id.clone(),
-        socket: run_dir.socket.clone(),
-        token: run_dir.token.clone(),
-        max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
-    };
-    let specs = pane_specs(&agents, &ctx)?;
+    let mut run_keeper = RunKeeper::open(
+        agents.clone(),
+        emulator,
+        scrollback_lines,
+        &task,
+        run_id.as_deref(),
+    )?;
+    run_keeper.set_max_message_bytes(settings.relay.max_message_bytes);
+    let run_dir = run_keeper.live().dir.clone();
+    let (specs, launch_plans) = pane_specs(&agents, &mut run_keeper)?;
     let replay = Journal::replay::<JournalEntry>(&run_dir.journal_path())
         .with_context(|| format!("failed to read {}", run_dir.journal_path().display()))?;
     let journal = Journal::open(&run_dir.journal_path())
         .with_context(|| format!("failed to open {}", run_dir.journal_path().display()))?;
 
-    let guard = TerminalGuard::enter()?;
-    // A large buffer turns a frame into one write to the terminal.
-    let backend = CrosstermBackend::new(BufWriter::with_capacity(1 << 16, stdout()));
-    let mut terminal = Terminal::new(backend).context("failed to set up the screen")?;
-    let size = terminal
-        .size()
-        .context("failed to read the terminal size")?;
+    let (guard, mut terminal, size) = enter_terminal()?;
 
     let (tx, rx) = mpsc::channel();
     spawn_input_reader(tx.clone())?;
@@ -133,25 +158,34 @@ pub fn run(options: RunOptions) -> Result<()> {
     let mut state =
         AppState::with_emulator(specs, (size.width, size.height), scrollback_lines, emulator);
     state.run_id.clone_from(&run_dir.id);
+    // Before the journal is replayed, so the human's changes in a resumed
+    // run win over the config file.
+    configure(&mut state, settings);
+    let worker = agents.iter().position(|a| a.role == Role::Worker);
+    let reviewer = agents.iter().position(|a| a.role == Role::Reviewer);
+    let plan_exists = std::path::Path::new(&task.plan_path).is_file();
+    let kickoff = worker
+        .zip(reviewer)
+        .and_then(|(_, r)| task.kickoff(&agents[r].name, plan_exists));
+    state.workflow = Workflow::new(task, worker, reviewer);
+    if let Some(phase) = run_keeper.resumed_phase() {
+        state.workflow.phase = phase;
+    }
     let _plan_watcher = watch_plan(&mut state, plan_path, &tx);
     let mut io = Io {
         processes: Vec::new(),
         journal,
+        run: run_keeper,
     };
     let records: Vec<RelayRecord> = replay.records.into_iter().map(|e| e.record).collect();
-    if records.is_empty() {
-        // CLIs without a system-prompt flag get their role as first input.
-        for agent in agents.iter().filter(|a| a.role_prompt_as_first_input()) {
-            let notice = state
-                .relay
-                .system_notice(&agent.name, agent.role_prompt(), wall_ms());
-            journal_records(&mut state, &mut io, notice);
-        }
-    } else {
+    let opening = io.run.opening_record(&launch_plans);
+    journal_records(&mut state, &mut io, vec![opening]);
+    let resumed = io.run.is_resumed();
+    if resumed {
         state.relay.replay(&records);
         super::relay_actions::select_newest_pending(&mut state);
         state.notice = Some(format!(
-            "resumed run {}: {} messages, {} pending{}",
+            "resumed run {}: {} messages, {} pending{}{}",
             run_dir.id,
             state.relay.messages().len(),
             state.relay.pending_count(),
@@ -162,19 +196,67 @@ pub fn run(options: RunOptions) -> Result<()> {
                     "; {} unreadable journal lines skipped",
                     replay.skipped.len()
                 )
-            }
+            },
+            resume_summary(&agents, &launch_plans),
         ));
+    }
+    // CLIs without a system-prompt flag get their role as first input; on
+    // resume too, since such a CLI cannot resume its session either.
+    for agent in agents.iter().filter(|a| a.role_prompt_as_first_input()) {
+        let notice = state
+            .relay
+            .system_notice(&agent.name, agent.role_prompt(), wall_ms());
+        journal_records(&mut state, &mut io, notice);
+    }
+    // The task from the command line is the human's first message.
+    if let (Some(text), Some(w), false) = (kickoff, worker, resumed) {
+        let records = state.relay.compose(Some(&agents[w].name), &text, wall_ms());
+        journal_records(&mut state, &mut io, records);
     }
     for pane in 0..state.panes.len() {
         io.processes.push(None);
         spawn_pane(&mut state, &mut io.processes, pane, &tx);
+        io.run.watch(pane, state.panes[pane].generation, &tx);
     }
 
     let result = event_loop(&mut state, &mut io, &mut terminal, &tx, &rx);
     shutdown(&mut state, &io.processes, &rx);
+    match io.run.end() {
+        Ok(record) => journal_records(&mut state, &mut io, record.into_iter().collect()),
+        // The terminal is about to be restored: say it where it will be seen.
+        Err(err) => eprintln!("loop-tui: {err:#}"),
+    }
     drop(terminal);
     drop(guard);
     result
+}
+
+/// Takes over the terminal: the guard restores it when dropped.
+fn enter_terminal() -> Result<(TerminalGuard, Tui, ratatui::layout::Size)> {
+    let guard = TerminalGuard::enter()?;
+    // A large buffer turns a frame into one write to the terminal.
+    let backend = CrosstermBackend::new(BufWriter::with_capacity(1 << 16, stdout()));
+    let terminal = Terminal::new(backend).context("failed to set up the screen")?;
+    let size = terminal
+        .size()
+        .context("failed to read the terminal size")?;
+    Ok((guard, terminal, size))
+}
+
+/// Applies the config file's keys, colours, layout and relay policy.
+fn configure(state: &mut AppState, settings: RunSettings) {
+    state.keymap = settings.keymap;
+    state.theme = settings.theme;
+    state.layout = settings.layout;
+    // The panes were sized for the automatic layout; give them their size
+    // in the configured one before their programs start.
+    let count = state.panes.len();
+    for pane in 0..count {
+        let size = state.layout_size(pane, count);
+        state.panes[pane].screen.lock().resize(size);
+        state.panes[pane].size = size;
+    }
+    state.relay.set_policy(settings.relay);
 }
 
 fn event_loop(
@@ -230,6 +312,11 @@ fn handle(state: &mut AppState, io: &mut Io, event: AppEvent, tx: &Sender<AppEve
     for effect in update(state, event, Instant::now()) {
         execute(state, io, effect, tx);
     }
+    // The run's manifest follows the workflow (done, awaiting review, ...).
+    match io.run.sync_phase(state.workflow.phase) {
+        Ok(record) => journal_records(state, io, record.into_iter().collect()),
+        Err(err) => state.notice = Some(format!("{err:#}")),
+    }
 }
 
 /// Appends records to the journal; a failure is shown, never fatal, so a
@@ -283,7 +370,24 @@ fn execute(state: &mut AppState, io: &mut Io, effect: Effect, tx: &Sender<AppEve
         }
         Effect::Spawn { pane } => {
             processes[pane] = None;
-            spawn_pane(state, processes, pane, tx);
+            // A restarted agent resumes its session when its CLI saved one.
+            match io.run.command(pane) {
+                Ok(((command, env), _)) => {
+                    let spec = &mut state.panes[pane].spec;
+                    let fresh = pane_spec(&io.run.agents()[pane], command, env);
+                    spec.program = fresh.program;
+                    spec.env = fresh.env;
+                }
+                Err(err) => state.notice = Some(format!("pane {}: {err:#}", pane + 1)),
+            }
+            spawn_pane(state, &mut io.processes, pane, tx);
+            io.run.watch(pane, state.panes[pane].generation, tx);
+        }
+        Effect::RecordSession { agent, session } => {
+            if let Err(err) = io.run.record_session(&agent, &session) {
+                state.notice = Some(format!("{err:#}"));
+                state.needs_redraw = true;
+            }
         }
         Effect::Deliver { pane, bytes } => {
             if let Some(process) = &processes[pane] {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::bridge::protocol::DEFAULT_MAX_MESSAGE_BYTES;
 use crate::bridge::relay::{MessageId, RelayQueue};
 use crate::keymap::Keymap;
-use crate::layout::{frame_layout, Below, FrameLayout, Zoom};
+use crate::layout::{frame_layout_in, Below, FrameLayout, Zoom};
 use crate::pane::emulator::{EmulatorKind, PaneSize};
 use crate::pane::pty::PaneProgram;
 use crate::pane::screen::PaneScreen;
@@ -202,6 +202,11 @@ pub struct AppState {
     pub editor: Option<Editor>,
     /// The run's id, for `bridge_status`.
     pub run_id: String,
+    pub workflow: super::workflow::Workflow,
+    /// The colours of [ui.theme] in the config file.
+    pub theme: crate::config::Theme,
+    /// How the agent panes share the screen ([ui] layout).
+    pub layout: crate::config::GridLayout,
     /// The PLAN.md pane, shown beside the bridge pane.
     pub plan: PlanPane,
 }
@@ -240,6 +245,9 @@ impl AppState {
             },
             editor: None,
             run_id: String::new(),
+            workflow: super::workflow::Workflow::default(),
+            theme: crate::config::Theme::default(),
+            layout: crate::config::GridLayout::default(),
             plan: PlanPane::new(DEFAULT_PLAN_PATH.into(), specs.len() >= 2),
         };
         let count = specs.len();
@@ -253,7 +261,7 @@ impl AppState {
 
     /// The PTY size pane `index` gets in the current layout.
     pub fn layout_size(&self, index: usize, count: usize) -> PaneSize {
-        let layout = frame_layout(self.area(), count, self.below(), self.zoom());
+        let layout = frame_layout_in(self.area(), count, self.below(), self.zoom(), self.layout);
         layout.panes.get(index).copied().flatten().map_or(
             self.panes
                 .get(index)
@@ -281,7 +289,13 @@ impl AppState {
 
     /// The rectangles of the current frame.
     pub fn frame_layout(&self) -> FrameLayout {
-        frame_layout(self.area(), self.panes.len(), self.below(), self.zoom())
+        frame_layout_in(
+            self.area(),
+            self.panes.len(),
+            self.below(),
+            self.zoom(),
+            self.layout,
+        )
     }
 
     /// Which panes share the strip below the agents.

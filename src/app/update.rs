@@ -10,7 +10,7 @@ use crossterm::event::{
 
 use super::event::{AppEvent, Effect, ScrollAction};
 use super::state::{AppState, ChildState, EditPurpose, Mode, WORKING_WINDOW};
-use super::{delivery, editor, plan_actions, relay_actions};
+use super::{delivery, editor, plan_actions, relay_actions, workflow};
 use crate::keymap::Command;
 use crate::layout::inner;
 use crate::pane::input::{encode_mouse, encode_paste, KeyEncoder};
@@ -71,16 +71,30 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
             plan_actions::on_changed(state, load, now);
             Vec::new()
         }
+        // Only the current child's session counts: a restarted pane has a new one.
+        AppEvent::SessionFound {
+            pane,
+            generation,
+            session,
+        } => state
+            .panes
+            .get(pane)
+            .filter(|p| p.generation == generation)
+            .map(|p| {
+                vec![Effect::RecordSession {
+                    agent: p.spec.name.clone(),
+                    session,
+                }]
+            })
+            .unwrap_or_default(),
         AppEvent::Timer => {
-            expire_activity(state, now);
+            let mut effects = expire_activity(state, now);
             plan_actions::expire(state, now);
-            match state.resize_due {
-                Some(due) if due <= now => {
-                    state.resize_due = None;
-                    apply_layout(state)
-                }
-                _ => Vec::new(),
+            if state.resize_due.is_some_and(|due| due <= now) {
+                state.resize_due = None;
+                effects.extend(apply_layout(state));
             }
+            effects
         }
     };
     if !state.quitting {
@@ -129,8 +143,9 @@ fn on_output(state: &mut AppState, pane: usize, generation: u32, now: Instant) {
 
 /// Panes quiet for [`WORKING_WINDOW`] are waiting for the human; an
 /// unfocused one that just became so is highlighted until focused.
-fn expire_activity(state: &mut AppState, now: Instant) {
+fn expire_activity(state: &mut AppState, now: Instant) -> Vec<Effect> {
     let focused = state.focused_agent();
+    let mut quiet = Vec::new();
     for (index, pane) in state.panes.iter_mut().enumerate() {
         if pane.working && pane.last_output.is_none_or(|t| t + WORKING_WINDOW <= now) {
             pane.working = false;
@@ -138,8 +153,14 @@ fn expire_activity(state: &mut AppState, now: Instant) {
                 pane.attention = true;
             }
             state.needs_redraw = true;
+            quiet.push(index);
         }
     }
+    // A turn ended: the worker may have printed the done signal.
+    quiet
+        .into_iter()
+        .flat_map(|index| workflow::on_worker_quiet(state, index))
+        .collect()
 }
 
 fn quit(state: &mut AppState) -> Vec<Effect> {
@@ -384,13 +405,12 @@ fn run_command(state: &mut AppState, command: Command, now: Instant) -> Vec<Effe
             state.mode = Mode::Help;
             Vec::new()
         }
-        Command::SendPrefix => match state.focused_agent() {
-            Some(pane) => vec![Effect::SendInput {
-                pane,
-                bytes: vec![state.keymap.prefix_byte()],
-            }],
-            None => Vec::new(),
-        },
+        // Encoded like any typed key, so a configured prefix (C-b, F12)
+        // reaches the pane as the bytes that key sends.
+        Command::SendPrefix => {
+            let key = state.keymap.prefix_event();
+            send_key(state, &key, now)
+        }
     }
 }
 

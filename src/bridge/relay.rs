@@ -7,9 +7,11 @@
 
 use std::collections::BTreeSet;
 
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::sanitize::sanitize;
+use crate::runs::manifest::RunState;
 
 pub type MessageId = u64;
 
@@ -22,6 +24,80 @@ pub const LOOP_TUI: &str = "loop-tui";
 /// action before the relay pauses itself: enough for a real back-and-forth,
 /// few enough that two agents thanking each other cannot run away.
 pub const DEFAULT_HOP_CAP: u32 = 12;
+
+/// A regular expression of a relay rule, compiled once when the config is
+/// read. Two patterns are equal when their source text is.
+#[derive(Debug, Clone)]
+pub struct Pattern(Regex);
+
+impl Pattern {
+    /// Compiles `source`; the error is one line, for a config error.
+    pub fn new(source: &str) -> Result<Self, String> {
+        Regex::new(source).map(Self).map_err(|err| {
+            // regex's syntax errors draw the pattern with a caret over
+            // several lines; the last line says what is wrong.
+            let text = err.to_string();
+            let why = text
+                .lines()
+                .rev()
+                .find(|line| !line.trim().is_empty())
+                .unwrap_or(&text)
+                .trim()
+                .trim_start_matches("error: ")
+                .to_owned();
+            format!("invalid regular expression \"{source}\": {why}")
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.0.is_match(text)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let source = String::deserialize(deserializer)?;
+        Self::new(&source).map_err(serde::de::Error::custom)
+    }
+}
+
+/// How the relay decides without the human, as configured: the `[relay]`
+/// section of the config file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelayPolicy {
+    pub auto_all: bool,
+    pub auto_directions: BTreeSet<(String, String)>,
+    pub hop_cap: u32,
+    pub max_message_bytes: usize,
+    /// A message matching any of these is never approved automatically.
+    pub hold: Vec<Pattern>,
+    /// A message matching any of these is approved automatically even
+    /// with auto-approve off, unless a hold rule matches too.
+    pub auto_matching: Vec<Pattern>,
+}
+
+impl Default for RelayPolicy {
+    fn default() -> Self {
+        Self {
+            auto_all: false,
+            auto_directions: BTreeSet::new(),
+            hop_cap: DEFAULT_HOP_CAP,
+            max_message_bytes: crate::bridge::protocol::DEFAULT_MAX_MESSAGE_BYTES,
+            hold: Vec::new(),
+            auto_matching: Vec::new(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,7 +144,8 @@ pub struct Message {
     /// The human's replacement text, when edited.
     pub edited_text: Option<String>,
     pub state: MessageState,
-    /// Why it was rejected, failed or suppressed.
+    /// Why it was rejected, failed or suppressed, or which rule holds it
+    /// for the human.
     pub reason: Option<String>,
     /// Unix time in milliseconds when it was sent.
     pub sent_ms: i64,
@@ -149,6 +226,27 @@ pub enum RelayRecord {
     },
     /// A human action: the hop counter starts again.
     HumanAction,
+    /// The run started, with these agents (descriptions such as `claude
+    /// (worker, claude)`). Like the two records below it changes nothing in
+    /// the queue: it is the run's own history, for `loop-tui log`.
+    RunStarted {
+        cwd: String,
+        agents: Vec<String>,
+    },
+    /// The run was resumed; each note says how one agent came back (its
+    /// session resumed, or started afresh and why).
+    RunResumed {
+        notes: Vec<String>,
+    },
+    /// The run's state changed (done and awaiting review, ended, ...).
+    StateChanged {
+        state: RunState,
+    },
+    /// A record kind this version does not know, written by a newer
+    /// loop-tui. Replay passes over it: an old binary must still be able to
+    /// resume a run a newer one journalled.
+    #[serde(other)]
+    Unknown,
 }
 
 /// Why a message was not accepted; the text is for the sending model.
@@ -202,6 +300,10 @@ pub struct RelayQueue {
     pub hops: u32,
     pub hop_cap: u32,
     pub max_message_bytes: usize,
+    /// Rules whose match keeps a message from being auto-approved.
+    pub hold: Vec<Pattern>,
+    /// Rules whose match auto-approves a message.
+    pub auto_matching: Vec<Pattern>,
 }
 
 impl RelayQueue {
@@ -216,7 +318,25 @@ impl RelayQueue {
             hops: 0,
             hop_cap: DEFAULT_HOP_CAP,
             max_message_bytes,
+            hold: Vec::new(),
+            auto_matching: Vec::new(),
         }
+    }
+
+    /// Takes the configured policy. Called before a journal is replayed, so
+    /// auto-approve changes the human made during the run win on resume.
+    pub fn set_policy(&mut self, policy: RelayPolicy) {
+        self.auto_all = policy.auto_all;
+        self.auto_directions = policy.auto_directions;
+        self.hop_cap = policy.hop_cap;
+        self.max_message_bytes = policy.max_message_bytes;
+        self.hold = policy.hold;
+        self.auto_matching = policy.auto_matching;
+    }
+
+    /// The first hold rule `text` matches.
+    fn hold_rule(&self, text: &str) -> Option<&Pattern> {
+        self.hold.iter().find(|rule| rule.is_match(text))
     }
 
     pub fn agents(&self) -> &[String] {
@@ -312,13 +432,18 @@ impl RelayQueue {
         if text.is_empty() {
             return Err(SubmitError::Empty(to));
         }
+        let held_by = self.hold_rule(&text).map(|rule| rule.as_str().to_owned());
+        // A hold rule beats every way of auto-approving; a matching
+        // auto-approve rule works even with auto-approve off.
+        let auto = held_by.is_none()
+            && (self.is_auto(&from, &to) || self.auto_matching.iter().any(|r| r.is_match(&text)));
         let mut message = self.new_message(&from, &to, text, now_ms);
         let mut records = Vec::new();
         let disposition = if let Some(of) = self.echo_of(&message) {
             message.state = MessageState::Suppressed;
             message.reason = Some(format!("repeats #{of}"));
             Disposition::Suppressed { of }
-        } else if self.is_auto(&from, &to) && self.pause.is_none() {
+        } else if auto && self.pause.is_none() {
             if self.hops >= self.hop_cap {
                 records.push(RelayRecord::Paused {
                     pause: Some(Pause::HopCap(self.hop_cap)),
@@ -330,6 +455,10 @@ impl RelayQueue {
                 Disposition::AutoApproved
             }
         } else {
+            // The human sees why it was not approved automatically.
+            if let Some(rule) = held_by {
+                message.reason = Some(format!("held by rule {rule}"));
+            }
             Disposition::Queued
         };
         let id = message.id;
@@ -548,11 +677,19 @@ impl RelayQueue {
                 self.next_id = self.next_id.max(message.id + 1);
                 self.messages.push(message.clone());
             }
-            RelayRecord::Approved { id } => self.set_state(*id, MessageState::Approved),
+            // A pending message's only reason is the rule that held it,
+            // which the human's approval has answered.
+            RelayRecord::Approved { id } => {
+                if let Some(m) = self.message_mut(*id) {
+                    m.state = MessageState::Approved;
+                    m.reason = None;
+                }
+            }
             RelayRecord::Edited { id, text } => {
                 if let Some(m) = self.message_mut(*id) {
                     m.edited_text = Some(text.clone());
                     m.state = MessageState::Edited;
+                    m.reason = None;
                 }
             }
             RelayRecord::Rejected { id, reason } => {
@@ -584,12 +721,10 @@ impl RelayQueue {
                     self.pause = None;
                 }
             }
-        }
-    }
-
-    fn set_state(&mut self, id: MessageId, state: MessageState) {
-        if let Some(m) = self.message_mut(id) {
-            m.state = state;
+            RelayRecord::RunStarted { .. }
+            | RelayRecord::RunResumed { .. }
+            | RelayRecord::StateChanged { .. }
+            | RelayRecord::Unknown => {}
         }
     }
 
@@ -625,6 +760,16 @@ impl RelayQueue {
     /// without a system-prompt flag); it needs no approval.
     pub fn system_notice(&mut self, to: &str, text: String, now_ms: i64) -> Vec<RelayRecord> {
         vec![self.notice(to, text, now_ms)]
+    }
+
+    /// Queues a request from loop-tui to `to` that waits for the human like
+    /// an agent's message (e.g. the final review request).
+    pub fn system_request(&mut self, to: &str, text: String, now_ms: i64) -> Vec<RelayRecord> {
+        let record = RelayRecord::Sent {
+            message: self.new_message(LOOP_TUI, to, text, now_ms),
+        };
+        self.apply(&record);
+        vec![record]
     }
 
     /// A notice from loop-tui to `to`, approved at once, applied.
@@ -917,6 +1062,100 @@ mod tests {
         assert!(q.receive("codex").0.is_empty());
         q.approve(b).unwrap();
         assert_eq!(q.receive("codex").0.len(), 1);
+    }
+
+    fn rules(patterns: &[&str]) -> Vec<Pattern> {
+        patterns.iter().map(|p| Pattern::new(p).unwrap()).collect()
+    }
+
+    #[test]
+    fn a_hold_rule_keeps_a_message_for_the_human_whatever_auto_approves() {
+        let mut q = queue();
+        q.set_policy(RelayPolicy {
+            auto_all: true,
+            hold: rules(&["(?i)rm -rf", r"git push\s+--force"]),
+            ..RelayPolicy::default()
+        });
+        let (held, disposition) = send(&mut q, "claude", "codex", "now run RM -RF target/");
+        assert_eq!(disposition, Disposition::Queued);
+        let m = q.get(held).unwrap();
+        assert_eq!(m.state, MessageState::Pending);
+        assert!(!m.auto);
+        assert_eq!(m.reason.as_deref(), Some("held by rule (?i)rm -rf"));
+        assert_eq!(q.next_for_delivery("codex"), None, "nothing goes out");
+        // Everything else is still approved automatically.
+        assert_eq!(
+            send(&mut q, "codex", "claude", "looks fine").1,
+            Disposition::AutoApproved
+        );
+        // Approving answers the hold: the reason goes.
+        q.approve(held).unwrap();
+        assert_eq!(q.get(held).unwrap().reason, None);
+        assert_eq!(q.next_for_delivery("codex").unwrap().id, held);
+    }
+
+    #[test]
+    fn an_auto_approve_rule_works_with_auto_off_but_never_over_a_hold() {
+        let mut q = queue();
+        q.set_policy(RelayPolicy {
+            hold: rules(&["(?i)rm -rf"]),
+            auto_matching: rules(&["^(?i)status:"]),
+            hop_cap: 2,
+            ..RelayPolicy::default()
+        });
+        assert!(!q.auto_all);
+        let (id, disposition) = send(&mut q, "claude", "codex", "Status: tests pass");
+        assert_eq!(disposition, Disposition::AutoApproved);
+        assert!(q.get(id).unwrap().auto);
+        assert_eq!(
+            send(&mut q, "claude", "codex", "please review").1,
+            Disposition::Queued,
+            "no rule matches and auto-approve is off"
+        );
+        let (held, disposition) = send(&mut q, "claude", "codex", "status: about to rm -rf /");
+        assert_eq!(disposition, Disposition::Queued);
+        assert_eq!(q.get(held).unwrap().state, MessageState::Pending);
+        // Rule approvals count towards the hop cap like any other.
+        assert_eq!(
+            send(&mut q, "codex", "claude", "status: reviewing").1,
+            Disposition::AutoApproved
+        );
+        assert_eq!(
+            send(&mut q, "claude", "codex", "status: still fine").1,
+            Disposition::Queued
+        );
+        assert_eq!(q.pause, Some(Pause::HopCap(2)));
+    }
+
+    #[test]
+    fn the_policy_sets_auto_approve_caps_and_size() {
+        let mut q = queue();
+        q.set_policy(RelayPolicy {
+            auto_directions: [("claude".to_owned(), "codex".to_owned())].into(),
+            max_message_bytes: 10,
+            ..RelayPolicy::default()
+        });
+        assert_eq!(
+            send(&mut q, "claude", "codex", "short").1,
+            Disposition::AutoApproved
+        );
+        assert_eq!(
+            send(&mut q, "codex", "claude", "back").1,
+            Disposition::Queued
+        );
+        assert_eq!(
+            q.submit("claude", "codex", "eleven byte", 0).unwrap_err(),
+            SubmitError::TooLarge { size: 11, cap: 10 }
+        );
+    }
+
+    #[test]
+    fn a_bad_pattern_is_a_one_line_error_naming_it() {
+        let err = Pattern::new("(unclosed").unwrap_err();
+        assert_eq!(
+            err,
+            "invalid regular expression \"(unclosed\": unclosed group"
+        );
     }
 
     #[test]

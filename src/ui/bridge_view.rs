@@ -8,18 +8,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget};
 use unicode_width::UnicodeWidthChar;
 
-use super::ACCENT;
+use super::{accent, colour};
 use crate::app::state::AppState;
 use crate::bridge::relay::{Message, MessageState, Pause};
 
 /// Lines of text shown for a message that is neither selected nor pending.
 const FOLDED_LINES: usize = 3;
 
-fn state_style(state: MessageState) -> Style {
+fn state_style(state: MessageState, pending: Color) -> Style {
     match state {
         MessageState::Pending => Style::new()
             .fg(Color::Black)
-            .bg(Color::Yellow)
+            .bg(pending)
             .add_modifier(Modifier::BOLD),
         MessageState::Approved | MessageState::Edited => Style::new().fg(Color::Cyan),
         MessageState::Delivered => Style::new().fg(Color::Green),
@@ -111,7 +111,7 @@ fn message_lines<'a>(state: &AppState, width: usize) -> (Vec<Line<'a>>, Option<(
             Style::new()
         };
         lines.push(Line::from(vec![
-            Span::styled(marker, Style::new().fg(ACCENT)),
+            Span::styled(marker, Style::new().fg(accent(state))),
             Span::styled(format!("#{} ", message.id), head_style),
             Span::styled(
                 format!("{} ", clock(message.sent_ms)),
@@ -120,7 +120,7 @@ fn message_lines<'a>(state: &AppState, width: usize) -> (Vec<Line<'a>>, Option<(
             Span::styled(format!("{} → {} ", message.from, message.to), head_style),
             Span::styled(
                 format!(" {} ", state_label(message, state)),
-                state_style(message.state),
+                state_style(message.state, colour(state.theme.pending)),
             ),
         ]));
         let body = wrap(message.outgoing_text(), width.saturating_sub(4));
@@ -173,7 +173,7 @@ fn title(state: &AppState, focused: bool) -> Line<'static> {
     let name_style = if focused {
         Style::new()
             .fg(Color::Black)
-            .bg(ACCENT)
+            .bg(accent(state))
             .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::Gray)
@@ -182,7 +182,7 @@ fn title(state: &AppState, focused: bool) -> Line<'static> {
     let pending_style = if pending > 0 {
         Style::new()
             .fg(Color::Black)
-            .bg(Color::Yellow)
+            .bg(colour(state.theme.pending))
             .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::DarkGray)
@@ -226,15 +226,24 @@ fn title(state: &AppState, focused: bool) -> Line<'static> {
         )),
         None => {}
     }
+    if let Some(label) = state.workflow.label() {
+        spans.push(Span::styled(
+            format!(" {label} "),
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Green)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
     Line::from(spans)
 }
 
 pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
     let focused = state.bridge.focused;
     let border_style = if focused {
-        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+        Style::new().fg(accent(state)).add_modifier(Modifier::BOLD)
     } else if state.relay.pending_count() > 0 {
-        Style::new().fg(Color::Yellow)
+        Style::new().fg(colour(state.theme.pending))
     } else {
         Style::new().fg(Color::DarkGray)
     };

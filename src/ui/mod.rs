@@ -15,10 +15,40 @@ use ratatui::widgets::{Block, BorderType, Borders};
 use ratatui::Frame;
 
 use crate::app::state::{AppState, ChildState, Mode, PaneState};
+use crate::config::Colour;
 use crate::layout::inner;
 
-/// The accent of the focused pane's border and of mode indicators.
+/// The default accent of the focused pane's border and of mode
+/// indicators; draw with [`accent`] so the configured theme applies.
 pub const ACCENT: Color = Color::Cyan;
+
+/// A theme colour as ratatui draws it.
+pub fn colour(c: Colour) -> Color {
+    match c {
+        Colour::Black => Color::Black,
+        Colour::Red => Color::Red,
+        Colour::Green => Color::Green,
+        Colour::Yellow => Color::Yellow,
+        Colour::Blue => Color::Blue,
+        Colour::Magenta => Color::Magenta,
+        Colour::Cyan => Color::Cyan,
+        Colour::Gray => Color::Gray,
+        Colour::DarkGray => Color::DarkGray,
+        Colour::LightRed => Color::LightRed,
+        Colour::LightGreen => Color::LightGreen,
+        Colour::LightYellow => Color::LightYellow,
+        Colour::LightBlue => Color::LightBlue,
+        Colour::LightMagenta => Color::LightMagenta,
+        Colour::LightCyan => Color::LightCyan,
+        Colour::White => Color::White,
+        Colour::Rgb(r, g, b) => Color::Rgb(r, g, b),
+    }
+}
+
+/// The accent colour of the configured theme.
+pub fn accent(state: &AppState) -> Color {
+    colour(state.theme.accent)
+}
 
 pub fn draw(frame: &mut Frame, state: &AppState) {
     let layout = state.frame_layout();
@@ -48,9 +78,11 @@ fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
     let emulator = pane.screen.lock();
     let offset = emulator.scroll_offset();
     let border_style = if focused {
-        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+        Style::new().fg(accent(state)).add_modifier(Modifier::BOLD)
     } else if pane.attention {
-        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        Style::new()
+            .fg(colour(state.theme.attention))
+            .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::DarkGray)
     };
@@ -63,6 +95,7 @@ fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
         })
         .border_style(border_style)
         .title(pane_title(
+            state,
             pane,
             index,
             focused,
@@ -94,6 +127,7 @@ fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
 }
 
 fn pane_title<'a>(
+    state: &AppState,
     pane: &'a PaneState,
     index: usize,
     focused: bool,
@@ -103,19 +137,20 @@ fn pane_title<'a>(
     let name_style = if focused {
         Style::new()
             .fg(Color::Black)
-            .bg(ACCENT)
+            .bg(accent(state))
             .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::Gray)
     };
+    let theme = &state.theme;
     let state_style = match &pane.child {
         ChildState::Running if pane.attention => Style::new()
             .fg(Color::Black)
-            .bg(Color::Yellow)
+            .bg(colour(theme.attention))
             .add_modifier(Modifier::BOLD),
-        ChildState::Running if pane.working => Style::new().fg(Color::Green),
+        ChildState::Running if pane.working => Style::new().fg(colour(theme.working)),
         ChildState::Running | ChildState::Ended(crate::pane::ChildEnd::Exited(0)) => {
-            Style::new().fg(Color::Yellow)
+            Style::new().fg(colour(theme.waiting))
         }
         _ => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
     };

@@ -10,7 +10,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget};
 
-use super::ACCENT;
+use super::accent;
 use crate::app::state::AppState;
 use crate::layout::inner;
 use crate::plan::markdown::{LineKind, Role, TextStyle};
@@ -27,7 +27,7 @@ fn title(state: &AppState, focused: bool) -> Line<'static> {
     let name_style = if focused {
         Style::new()
             .fg(Color::Black)
-            .bg(ACCENT)
+            .bg(accent(state))
             .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::Gray)
@@ -52,8 +52,9 @@ fn title(state: &AppState, focused: bool) -> Line<'static> {
     Line::from(spans)
 }
 
-/// The look of a span, from its style and the kind of line it is on.
-fn span_style(style: TextStyle, kind: LineKind, done: bool) -> Style {
+/// The look of a span, from its style and the kind of line it is on;
+/// headings take the theme's `accent`.
+fn span_style(style: TextStyle, kind: LineKind, done: bool, accent: Color) -> Style {
     let mut out = match style.role {
         Role::Marker | Role::Url => Style::new().fg(Color::DarkGray),
         Role::TaskOpen => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
@@ -62,9 +63,9 @@ fn span_style(style: TextStyle, kind: LineKind, done: bool) -> Style {
         Role::Problem => Style::new().fg(Color::Red),
         Role::Text => match kind {
             LineKind::Heading(1) => Style::new()
-                .fg(ACCENT)
+                .fg(accent)
                 .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
-            LineKind::Heading(2) => Style::new().fg(ACCENT).add_modifier(Modifier::BOLD),
+            LineKind::Heading(2) => Style::new().fg(accent).add_modifier(Modifier::BOLD),
             LineKind::Heading(_) => Style::new().add_modifier(Modifier::BOLD),
             _ if done => Style::new().fg(Color::DarkGray),
             _ => Style::new(),
@@ -92,7 +93,7 @@ pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
     let plan = &state.plan;
     let focused = plan.focused;
     let border_style = if focused {
-        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+        Style::new().fg(accent(state)).add_modifier(Modifier::BOLD)
     } else if plan.highlight_until.is_some() {
         Style::new().fg(Color::Green)
     } else {
@@ -138,11 +139,12 @@ pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
             } else {
                 Span::raw(" ".repeat(GUTTER))
             }];
-            spans.extend(
-                row.spans
-                    .iter()
-                    .map(|s| Span::styled(s.text.clone(), span_style(s.style, kind, done))),
-            );
+            spans.extend(row.spans.iter().map(|s| {
+                Span::styled(
+                    s.text.clone(),
+                    span_style(s.style, kind, done, accent(state)),
+                )
+            }));
             Line::from(spans)
         })
         .collect();

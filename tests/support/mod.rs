@@ -214,6 +214,13 @@ impl Loop {
         cmd.env_remove("TMUX_PANE");
         cmd.env_remove("COLORTERM");
         cmd.env("RUST_BACKTRACE", "1");
+        // The developer's own config file (a different prefix key, say)
+        // must not change what the tests see; a test that wants a user
+        // config file passes its own XDG_CONFIG_HOME.
+        cmd.env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("loop-tui-e2e-no-config-home"),
+        );
         for (name, value) in env {
             cmd.env(name, value);
         }
