@@ -163,7 +163,11 @@ pub fn run(options: RunOptions) -> Result<()> {
     configure(&mut state, settings);
     let worker = agents.iter().position(|a| a.role == Role::Worker);
     let reviewer = agents.iter().position(|a| a.role == Role::Reviewer);
-    let plan_exists = std::path::Path::new(&task.plan_path).is_file();
+    // Demo agents cannot work on a real plan: only an explicit task starts them.
+    let demo = agents
+        .iter()
+        .all(|a| matches!(a.launch, crate::agents::profile::Launch::Demo));
+    let plan_exists = !demo && std::path::Path::new(&task.plan_path).is_file();
     let kickoff = worker
         .zip(reviewer)
         .and_then(|(_, r)| task.kickoff(&agents[r].name, plan_exists));

@@ -44,6 +44,19 @@ impl Bridge {
         }
     }
 
+    /// Tells loop-tui this agent is up and its input ready, as a real
+    /// agent's MCP client does once initialised; on its own thread, since
+    /// it must never hold up the first frame.
+    pub fn hello(&self) {
+        if let Ok(client) = self.client.clone() {
+            let _ = std::thread::Builder::new()
+                .name("bridge-hello".into())
+                .spawn(move || {
+                    let _ = client.call(crate::bridge::protocol::BridgeCall::Hello);
+                });
+        }
+    }
+
     /// One line for the banner saying whether messages can go anywhere.
     pub fn describe(&self) -> String {
         match &self.client {

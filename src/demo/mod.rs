@@ -43,6 +43,8 @@ pub fn run_demo_agent(name: &str, peer: Option<&str>) -> anyhow::Result<()> {
     let bridge = Bridge::from_env();
     let state = DemoState::with_peer(name, peer, bridge.describe());
     let _guard = TerminalGuard::enter()?;
+    // Raw mode and bracketed paste are on: deliveries can be taken now.
+    bridge.hello();
     let mut terminal =
         Terminal::new(CrosstermBackend::new(io::stdout())).context("creating the terminal")?;
     event_loop(&mut terminal, state, &bridge)
