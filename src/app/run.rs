@@ -117,6 +117,19 @@ fn pane_spec(agent: &AgentSpec, command: Command, env: Vec<(String, String)>) ->
     }
 }
 
+/// The worker's first input for a fresh run: the task, or the existing
+/// plan. Demo agents cannot work on a real plan, so only an explicit task
+/// starts them.
+fn kickoff_text(agents: &[AgentSpec], task: &LoopTask) -> Option<String> {
+    let reviewer = agents.iter().find(|a| a.role == Role::Reviewer)?;
+    agents.iter().find(|a| a.role == Role::Worker)?;
+    let demo = agents
+        .iter()
+        .all(|a| matches!(a.launch, crate::agents::profile::Launch::Demo));
+    let plan_exists = !demo && std::path::Path::new(&task.plan_path).is_file();
+    task.kickoff(&reviewer.name, plan_exists)
+}
+
 /// Runs loop-tui until the user quits or a signal ends it.
 pub fn run(options: RunOptions) -> Result<()> {
     let RunOptions {
@@ -163,14 +176,7 @@ pub fn run(options: RunOptions) -> Result<()> {
     configure(&mut state, settings);
     let worker = agents.iter().position(|a| a.role == Role::Worker);
     let reviewer = agents.iter().position(|a| a.role == Role::Reviewer);
-    // Demo agents cannot work on a real plan: only an explicit task starts them.
-    let demo = agents
-        .iter()
-        .all(|a| matches!(a.launch, crate::agents::profile::Launch::Demo));
-    let plan_exists = !demo && std::path::Path::new(&task.plan_path).is_file();
-    let kickoff = worker
-        .zip(reviewer)
-        .and_then(|(_, r)| task.kickoff(&agents[r].name, plan_exists));
+    let kickoff = kickoff_text(&agents, &task);
     state.workflow = Workflow::new(task, worker, reviewer);
     if let Some(phase) = run_keeper.resumed_phase() {
         state.workflow.phase = phase;
