@@ -141,7 +141,10 @@ struct Performer<'a> {
 
 impl Performer<'_> {
     fn reply(&self, text: &str) {
-        self.listener.lock().replies.extend_from_slice(text.as_bytes());
+        self.listener
+            .lock()
+            .replies
+            .extend_from_slice(text.as_bytes());
     }
 
     fn alternate_screen(&self) -> bool {
@@ -580,9 +583,14 @@ impl AlacrittyEmulator {
         if self.parser.sync_timeout().0.is_some() {
             // The query is inside an update the parser holds back: answer
             // it when the update is replayed.
-            self.state.deferred_replies.extend_from_slice(reply.as_bytes());
+            self.state
+                .deferred_replies
+                .extend_from_slice(reply.as_bytes());
         } else {
-            self.listener.lock().replies.extend_from_slice(reply.as_bytes());
+            self.listener
+                .lock()
+                .replies
+                .extend_from_slice(reply.as_bytes());
         }
     }
 }
@@ -763,5 +771,69 @@ impl Emulator for AlacrittyEmulator {
 
     fn take_clipboard(&mut self) -> Option<String> {
         self.state.clipboard.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alacritty_terminal::event::VoidListener;
+    use alacritty_terminal::vte::ansi::StdSyncHandler;
+    use std::fmt::Write as _;
+
+    /// Real agent sessions and the synthetic fixtures: every kind of
+    /// sequence the panes see.
+    const STREAMS: [&[u8]; 9] = [
+        include_bytes!("../../tests/fixtures/colors.bin"),
+        include_bytes!("../../tests/fixtures/cursor_moves.bin"),
+        include_bytes!("../../tests/fixtures/alt_screen.bin"),
+        include_bytes!("../../tests/fixtures/wide.bin"),
+        include_bytes!("../../tests/fixtures/agent_left.bin"),
+        include_bytes!("../../tests/fixtures/agents/claude_long_conversation.bin"),
+        include_bytes!("../../tests/fixtures/agents/codex_long_conversation.bin"),
+        include_bytes!("../../tests/fixtures/agents/gemini_long_conversation.bin"),
+        include_bytes!("../../tests/fixtures/agents/codex_tool_turn.bin"),
+    ];
+
+    fn describe_grid(term: &Term<impl EventListener>) -> String {
+        let grid = term.grid();
+        let mut out = String::new();
+        for line in (-i32::try_from(grid.history_size()).expect("small"))
+            ..i32::try_from(grid.screen_lines()).expect("small")
+        {
+            for col in 0..grid.columns() {
+                let cell = &grid[Line(line)][Column(col)];
+                let _ = write!(out, "{}{:?}{:?}{:?}|", cell.c, cell.fg, cell.bg, cell.flags);
+            }
+            out.push('\n');
+        }
+        let _ = write!(out, "cursor {:?} mode {:?}", grid.cursor.point, term.mode());
+        out
+    }
+
+    /// `Performer` hands every operation it does not own to `Term`: the
+    /// same streams parsed straight into a `Term` must leave the same grid,
+    /// history, cursor and modes. A forgotten delegation shows up here.
+    #[test]
+    fn the_performer_leaves_the_same_grid_as_term_alone() {
+        let size = PaneSize {
+            rows: 30,
+            cols: 100,
+        };
+        for (i, stream) in STREAMS.iter().enumerate() {
+            let mut ours = AlacrittyEmulator::new(size, 1_000);
+            ours.process(stream);
+            let config = Config {
+                scrolling_history: 1_000,
+                ..Config::default()
+            };
+            let mut plain = Term::new(config, &GridSize(size), VoidListener);
+            let mut parser: Processor<StdSyncHandler> = Processor::new();
+            parser.advance(&mut plain, stream);
+            assert!(
+                describe_grid(&ours.term) == describe_grid(&plain),
+                "stream {i} differs"
+            );
+        }
     }
 }

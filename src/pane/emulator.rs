@@ -259,13 +259,13 @@ impl EmulatorKind {
         options: EmulatorOptions,
     ) -> Box<dyn Emulator> {
         match self {
-            Self::Alacritty => Box::new(
-                super::alacritty_emulator::AlacrittyEmulator::with_options(
+            Self::Alacritty => {
+                Box::new(super::alacritty_emulator::AlacrittyEmulator::with_options(
                     size,
                     scrollback_lines,
                     options,
-                ),
-            ),
+                ))
+            }
             Self::Vt100 => Box::new(super::vt100_emulator::Vt100Emulator::with_options(
                 size,
                 scrollback_lines,

@@ -32,7 +32,11 @@ fn cursor_position_and_status_reports() {
     for_each_kind(|kind| {
         let mut e = emu(kind, 5, 20);
         assert_eq!(answer(&mut *e, b"ab\x1b[6n"), "\x1b[1;3R", "{kind:?}");
-        assert_eq!(answer(&mut *e, b"\x1b[3;7H\x1b[6n"), "\x1b[3;7R", "{kind:?}");
+        assert_eq!(
+            answer(&mut *e, b"\x1b[3;7H\x1b[6n"),
+            "\x1b[3;7R",
+            "{kind:?}"
+        );
         assert_eq!(answer(&mut *e, b"\x1b[5n"), "\x1b[0n", "{kind:?}");
         // After the last column the cursor is reported on it, as xterm does.
         let mut e = emu(kind, 5, 5);
@@ -78,11 +82,17 @@ fn decrqm_reports_set_reset_and_unknown_modes() {
             assert_eq!(mode(&mut *e, m), format!("\x1b[?{m};2$y"), "{kind:?} {m}");
         }
         let cursor = mode(&mut *e, 25);
-        assert_eq!(cursor, "\x1b[?25;1$y", "{kind:?}: the cursor starts visible");
+        assert_eq!(
+            cursor, "\x1b[?25;1$y",
+            "{kind:?}: the cursor starts visible"
+        );
         let sync = mode(&mut *e, 2026);
         assert_eq!(sync, "\x1b[?2026;2$y", "{kind:?}: supported, not active");
         let graphemes = mode(&mut *e, 2027);
-        assert_eq!(graphemes, "\x1b[?2027;0$y", "{kind:?}: no grapheme clustering");
+        assert_eq!(
+            graphemes, "\x1b[?2027;0$y",
+            "{kind:?}: no grapheme clustering"
+        );
         assert_eq!(mode(&mut *e, 9999), "\x1b[?9999;0$y", "{kind:?}");
         e.process(b"\x1b[?1h\x1b[?2004h\x1b[?1000h\x1b[?1006h\x1b[?25l\x1b[?1049h");
         for m in [1, 1000, 1006, 1049, 2004] {
@@ -102,8 +112,16 @@ fn decrqm_2026_inside_an_update_is_answered_set_when_the_update_ends() {
     for_each_kind(|kind| {
         let mut e = emu(kind, 5, 20);
         assert_eq!(answer(&mut *e, b"\x1b[?2026h\x1b[?2026$p"), "", "{kind:?}");
-        assert_eq!(answer(&mut *e, b"\x1b[?2026l"), "\x1b[?2026;1$y", "{kind:?}");
-        assert_eq!(answer(&mut *e, b"\x1b[?2026$p"), "\x1b[?2026;2$y", "{kind:?}");
+        assert_eq!(
+            answer(&mut *e, b"\x1b[?2026l"),
+            "\x1b[?2026;1$y",
+            "{kind:?}"
+        );
+        assert_eq!(
+            answer(&mut *e, b"\x1b[?2026$p"),
+            "\x1b[?2026;2$y",
+            "{kind:?}"
+        );
     });
 }
 
@@ -128,7 +146,11 @@ fn kitty_keyboard_flags_are_tracked_per_screen() {
         assert_eq!(flags(&*e), 1, "{kind:?}: pop returns to the entry below");
         // The alternate screen has its own stack.
         e.process(b"\x1b[?1049h");
-        assert_eq!(flags(&*e), 0, "{kind:?}: fresh stack on the alternate screen");
+        assert_eq!(
+            flags(&*e),
+            0,
+            "{kind:?}: fresh stack on the alternate screen"
+        );
         e.process(b"\x1b[>31u");
         assert_eq!(answer(&mut *e, b"\x1b[?u"), "\x1b[?31u", "{kind:?}");
         e.process(b"\x1b[?1049l");
@@ -302,7 +324,10 @@ fn lines_scrolled_out_of_a_top_anchored_region_are_kept() {
         assert!(top.contains("history 0\n"), "{kind:?}: {top}");
         e.set_scroll_offset(0);
         let live = e.text_contents();
-        assert!(live.contains("history 19") && live.contains("composer"), "{kind:?}");
+        assert!(
+            live.contains("history 19") && live.contains("composer"),
+            "{kind:?}"
+        );
     });
 }
 
@@ -323,7 +348,10 @@ fn erasing_history_while_scrolled_back_is_consistent() {
             "{kind:?}: {} lines left",
             e.scrollback_len()
         );
-        assert!(e.set_scroll_offset(usize::MAX) <= e.scrollback_len(), "{kind:?}");
+        assert!(
+            e.set_scroll_offset(usize::MAX) <= e.scrollback_len(),
+            "{kind:?}"
+        );
         e.set_scroll_offset(0);
         assert!(e.text_contents().starts_with("redrawn"), "{kind:?}");
         for i in 0..10 {

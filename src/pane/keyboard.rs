@@ -205,7 +205,10 @@ mod tests {
         s.pop(MAIN, 1);
         assert_eq!(s.current(MAIN), KeyboardFlags::DISAMBIGUATE);
         s.pop(MAIN, 5);
-        assert!(s.current(MAIN).is_legacy(), "popping past the bottom empties the stack");
+        assert!(
+            s.current(MAIN).is_legacy(),
+            "popping past the bottom empties the stack"
+        );
     }
 
     #[test]
@@ -227,7 +230,11 @@ mod tests {
         s.set(MAIN, flags(8), SetMode::Replace);
         assert_eq!(s.current(MAIN).bits(), 8, "set changes the top entry only");
         s.pop(MAIN, 1);
-        assert_eq!(s.current(MAIN).bits(), 0b110, "the entry below is untouched");
+        assert_eq!(
+            s.current(MAIN).bits(),
+            0b110,
+            "the entry below is untouched"
+        );
         s.pop(MAIN, 1);
         assert!(s.current(MAIN).is_legacy());
         assert_eq!(SetMode::from_param(0), SetMode::Replace);

@@ -55,14 +55,14 @@ struct Key {
 /// The bytes of `CSI number : shifted ; modifiers : event ; text trailer`,
 /// leaving out every field that holds its default.
 fn serialize(key: &Key, flags: KeyboardFlags) -> Vec<u8> {
-    let event = (flags.contains(KeyboardFlags::REPORT_EVENT_TYPES) && key.event != 1)
-        .then_some(key.event);
+    let event =
+        (flags.contains(KeyboardFlags::REPORT_EVENT_TYPES) && key.event != 1).then_some(key.event);
     let shifted = key
         .shifted
         .filter(|_| flags.contains(KeyboardFlags::REPORT_ALTERNATE_KEYS) && key.mods & SHIFT != 0);
-    let text = key.text.filter(|_| {
-        flags.contains(KeyboardFlags::REPORT_ASSOCIATED_TEXT) && key.event != 3
-    });
+    let text = key
+        .text
+        .filter(|_| flags.contains(KeyboardFlags::REPORT_ASSOCIATED_TEXT) && key.event != 3);
     let mods_field = key.mods != 0 || event.is_some();
     let mut out = format!("{}[", char::from(ESC));
     if key.number != 1 || shifted.is_some() || mods_field || text.is_some() {
@@ -379,7 +379,11 @@ fn encode_functional(
     let disambiguate = flags.contains(KeyboardFlags::DISAMBIGUATE);
     let all_keys = flags.contains(KeyboardFlags::REPORT_ALL_KEYS);
     // crossterm reports Shift+Tab as BackTab, the protocol as Tab + Shift.
-    let mods = if code == KeyCode::BackTab { mods | SHIFT } else { mods };
+    let mods = if code == KeyCode::BackTab {
+        mods | SHIFT
+    } else {
+        mods
+    };
     let is_enter_tab_backspace = matches!(
         code,
         KeyCode::Enter | KeyCode::Tab | KeyCode::BackTab | KeyCode::Backspace
@@ -535,7 +539,11 @@ mod tests {
                 "{code:?} {mods:?}"
             );
         }
-        assert_eq!(enc(1, ch('a'), NONE, RELEASE), None, "no releases by default");
+        assert_eq!(
+            enc(1, ch('a'), NONE, RELEASE),
+            None,
+            "no releases by default"
+        );
         assert_eq!(
             enc(1, KeyCode::Modifier(ModifierKeyCode::LeftShift), S, PRESS),
             None,
@@ -567,12 +575,24 @@ mod tests {
         let f = 0b11;
         assert_eq!(enc(f, ch('a'), NONE, PRESS).as_deref(), Some("a"));
         assert_eq!(enc(f, ch('a'), NONE, REPEAT).as_deref(), Some("a"));
-        assert_eq!(enc(f, ch('a'), NONE, RELEASE).as_deref(), Some("\x1b[97;1:3u"));
+        assert_eq!(
+            enc(f, ch('a'), NONE, RELEASE).as_deref(),
+            Some("\x1b[97;1:3u")
+        );
         assert_eq!(enc(f, ch('c'), C, REPEAT).as_deref(), Some("\x1b[99;5:2u"));
         assert_eq!(enc(f, ch('c'), C, RELEASE).as_deref(), Some("\x1b[99;5:3u"));
-        assert_eq!(enc(f, KeyCode::Esc, NONE, RELEASE).as_deref(), Some("\x1b[27;1:3u"));
-        assert_eq!(enc(f, KeyCode::Up, NONE, RELEASE).as_deref(), Some("\x1b[1;1:3A"));
-        assert_eq!(enc(f, KeyCode::F(5), NONE, REPEAT).as_deref(), Some("\x1b[15;1:2~"));
+        assert_eq!(
+            enc(f, KeyCode::Esc, NONE, RELEASE).as_deref(),
+            Some("\x1b[27;1:3u")
+        );
+        assert_eq!(
+            enc(f, KeyCode::Up, NONE, RELEASE).as_deref(),
+            Some("\x1b[1;1:3A")
+        );
+        assert_eq!(
+            enc(f, KeyCode::F(5), NONE, REPEAT).as_deref(),
+            Some("\x1b[15;1:2~")
+        );
         for key in [KeyCode::Enter, KeyCode::Tab, KeyCode::Backspace] {
             assert_eq!(enc(f, key, NONE, RELEASE), None, "{key:?} sends no release");
             assert_eq!(enc(f, key, S, RELEASE), None, "{key:?} sends no release");
@@ -582,7 +602,10 @@ mod tests {
         assert_eq!(enc(2, ch('c'), C, PRESS).as_deref(), Some("\x03"));
         assert_eq!(enc(2, ch('c'), C, RELEASE).as_deref(), Some("\x1b[99;5:3u"));
         assert_eq!(enc(2, KeyCode::Esc, NONE, PRESS).as_deref(), Some("\x1b"));
-        assert_eq!(enc(2, KeyCode::Esc, NONE, RELEASE).as_deref(), Some("\x1b[27;1:3u"));
+        assert_eq!(
+            enc(2, KeyCode::Esc, NONE, RELEASE).as_deref(),
+            Some("\x1b[27;1:3u")
+        );
         assert_eq!(enc(2, KeyCode::Enter, A, PRESS).as_deref(), Some("\x1b\r"));
     }
 
@@ -590,10 +613,24 @@ mod tests {
     fn alternate_keys_add_the_shifted_key() {
         let f = 0b100;
         assert_eq!(enc(f, ch('A'), C, PRESS).as_deref(), Some("\x1b[97:65;6u"));
-        assert_eq!(enc(f, ch('a'), C | S, PRESS).as_deref(), Some("\x1b[97:65;6u"));
-        assert_eq!(enc(f, ch('1'), C | S, PRESS).as_deref(), Some("\x1b[49:33;6u"));
-        assert_eq!(enc(f, ch('A'), S, PRESS).as_deref(), Some("A"), "text stays text");
-        assert_eq!(enc(f, ch('a'), A, PRESS).as_deref(), Some("\x1ba"), "no shift, legacy");
+        assert_eq!(
+            enc(f, ch('a'), C | S, PRESS).as_deref(),
+            Some("\x1b[97:65;6u")
+        );
+        assert_eq!(
+            enc(f, ch('1'), C | S, PRESS).as_deref(),
+            Some("\x1b[49:33;6u")
+        );
+        assert_eq!(
+            enc(f, ch('A'), S, PRESS).as_deref(),
+            Some("A"),
+            "text stays text"
+        );
+        assert_eq!(
+            enc(f, ch('a'), A, PRESS).as_deref(),
+            Some("\x1ba"),
+            "no shift, legacy"
+        );
         assert_eq!(
             enc_full(f, KeyCode::Up, NONE, PRESS, KeyEventState::NONE, true).as_deref(),
             Some("\x1bOA"),
@@ -610,10 +647,22 @@ mod tests {
     fn report_all_keys_and_associated_text() {
         assert_eq!(enc(8, ch('a'), NONE, PRESS).as_deref(), Some("\x1b[97u"));
         assert_eq!(enc(8, ch('A'), S, PRESS).as_deref(), Some("\x1b[97;2u"));
-        assert_eq!(enc(8, KeyCode::Enter, NONE, PRESS).as_deref(), Some("\x1b[13u"));
-        assert_eq!(enc(8, KeyCode::Tab, NONE, PRESS).as_deref(), Some("\x1b[9u"));
-        assert_eq!(enc(8, KeyCode::Backspace, NONE, PRESS).as_deref(), Some("\x1b[127u"));
-        assert_eq!(enc(8, KeyCode::Esc, NONE, PRESS).as_deref(), Some("\x1b[27u"));
+        assert_eq!(
+            enc(8, KeyCode::Enter, NONE, PRESS).as_deref(),
+            Some("\x1b[13u")
+        );
+        assert_eq!(
+            enc(8, KeyCode::Tab, NONE, PRESS).as_deref(),
+            Some("\x1b[9u")
+        );
+        assert_eq!(
+            enc(8, KeyCode::Backspace, NONE, PRESS).as_deref(),
+            Some("\x1b[127u")
+        );
+        assert_eq!(
+            enc(8, KeyCode::Esc, NONE, PRESS).as_deref(),
+            Some("\x1b[27u")
+        );
         assert_eq!(
             enc(8, KeyCode::Modifier(ModifierKeyCode::LeftShift), S, PRESS).as_deref(),
             Some("\x1b[57441;2u")
@@ -622,17 +671,39 @@ mod tests {
             enc(8, KeyCode::Modifier(ModifierKeyCode::RightAlt), A, PRESS).as_deref(),
             Some("\x1b[57449;3u")
         );
-        assert_eq!(enc(24, ch('a'), NONE, PRESS).as_deref(), Some("\x1b[97;;97u"));
+        assert_eq!(
+            enc(24, ch('a'), NONE, PRESS).as_deref(),
+            Some("\x1b[97;;97u")
+        );
         assert_eq!(enc(24, ch('A'), S, PRESS).as_deref(), Some("\x1b[97;2;65u"));
-        assert_eq!(enc(24, ch('a'), C, PRESS).as_deref(), Some("\x1b[97;5u"), "no text");
-        assert_eq!(enc(24, ch('é'), NONE, PRESS).as_deref(), Some("\x1b[233;;233u"));
+        assert_eq!(
+            enc(24, ch('a'), C, PRESS).as_deref(),
+            Some("\x1b[97;5u"),
+            "no text"
+        );
+        assert_eq!(
+            enc(24, ch('é'), NONE, PRESS).as_deref(),
+            Some("\x1b[233;;233u")
+        );
         assert_eq!(enc(16, ch('a'), NONE, PRESS).as_deref(), Some("a"));
         assert_eq!(enc(16, ch('a'), A, PRESS).as_deref(), Some("\x1ba"));
         let all = 31;
-        assert_eq!(enc(all, ch('A'), S, PRESS).as_deref(), Some("\x1b[97:65;2;65u"));
-        assert_eq!(enc(all, ch('A'), S, RELEASE).as_deref(), Some("\x1b[97:65;2:3u"));
-        assert_eq!(enc(all, ch('a'), NONE, REPEAT).as_deref(), Some("\x1b[97;1:2;97u"));
-        assert_eq!(enc(all, KeyCode::Enter, NONE, RELEASE).as_deref(), Some("\x1b[13;1:3u"));
+        assert_eq!(
+            enc(all, ch('A'), S, PRESS).as_deref(),
+            Some("\x1b[97:65;2;65u")
+        );
+        assert_eq!(
+            enc(all, ch('A'), S, RELEASE).as_deref(),
+            Some("\x1b[97:65;2:3u")
+        );
+        assert_eq!(
+            enc(all, ch('a'), NONE, REPEAT).as_deref(),
+            Some("\x1b[97;1:2;97u")
+        );
+        assert_eq!(
+            enc(all, KeyCode::Enter, NONE, RELEASE).as_deref(),
+            Some("\x1b[13;1:3u")
+        );
     }
 
     /// What each flag promises, checked under all 32 combinations.
@@ -695,7 +766,11 @@ mod tests {
             assert_eq!(ctrl_shift_a, want, "{ctx}");
 
             let up = enc_full(bits, KeyCode::Up, NONE, PRESS, KeyEventState::NONE, true);
-            let want = if disambiguate || events { "\x1b[A" } else { "\x1bOA" };
+            let want = if disambiguate || events {
+                "\x1b[A"
+            } else {
+                "\x1bOA"
+            };
             assert_eq!(up.as_deref(), Some(want), "{ctx}");
 
             let repeat = enc(bits, ch('x'), NONE, REPEAT).expect("repeats are sent");

@@ -129,7 +129,8 @@ impl PtyProcess {
         let reply_tx = write_tx.clone();
         let on_output = notify.clone();
         let wake = move || on_output(PtyEvent::Output { pane, generation });
-        let sync_timer = spawn_sync_timer(pane, Arc::clone(&screen), write_tx.clone(), wake.clone())?;
+        let sync_timer =
+            spawn_sync_timer(pane, Arc::clone(&screen), write_tx.clone(), wake.clone())?;
         thread::Builder::new()
             .name(format!("pty-reader-{pane}"))
             .spawn(move || {

@@ -149,13 +149,7 @@ impl vt100::Callbacks for Hooks {
     // A child may never read the user's clipboard (it could hold a
     // password): `paste_from_clipboard` keeps vt100's silent default.
 
-    fn unhandled_escape(
-        &mut self,
-        _: &mut vt100::Screen,
-        i1: Option<u8>,
-        _i2: Option<u8>,
-        b: u8,
-    ) {
+    fn unhandled_escape(&mut self, _: &mut vt100::Screen, i1: Option<u8>, _i2: Option<u8>, b: u8) {
         if i1.is_none() && b == b'\\' {
             self.resolve_osc("\x1b\\");
         } else {
@@ -185,7 +179,10 @@ impl vt100::Callbacks for Hooks {
                 // After writing the last column vt100 reports the column
                 // past the edge (the pending wrap); terminals say the last.
                 let col = col.min(screen.size().1.get() - 1);
-                self.reply(&replies::cursor_position(usize::from(row), usize::from(col)));
+                self.reply(&replies::cursor_position(
+                    usize::from(row),
+                    usize::from(col),
+                ));
             }
             (None, None, 'n') if first == 5 => self.reply(replies::OPERATING_STATUS),
             (None, None, 'c') if first == 0 => self.reply(replies::PRIMARY_DEVICE_ATTRIBUTES),

@@ -321,6 +321,12 @@ impl Loop {
         self.screen().text()
     }
 
+    /// Runs `f` on the outer terminal's screen as the harness's vt100 parser
+    /// holds it, for checks of colours and attributes.
+    pub fn with_vt100_screen<T>(&self, f: impl FnOnce(&vt100::Screen) -> T) -> T {
+        f(lock(&self.shared).parser.screen())
+    }
+
     /// Everything loop-tui has written so far.
     pub fn raw_output(&self) -> Vec<u8> {
         lock(&self.shared).raw.clone()
