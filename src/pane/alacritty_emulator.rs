@@ -10,6 +10,7 @@
 //! held back by the parser itself (vte's `Processor`), with loop-tui's own
 //! safety timeout.
 
+use std::io::BufRead as _;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -488,35 +489,41 @@ impl Handler for Performer<'_> {
 }
 
 /// Finds XTVERSION queries (`CSI > q`, `CSI > 0 q`) in the byte stream:
-/// vte's handler interface has no call for them. The state carries over
-/// between reads, so a query split across two reads is still found.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum XtversionScan {
-    #[default]
-    Ground,
-    Escape,
-    Csi,
-    Greater,
-    Zero,
+/// vte's handler interface has no call for them. It looks for the final
+/// `q`, rare in terminal output, and checks the bytes before it; the last
+/// bytes of the previous read count too, so a query split across two reads
+/// is still found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct XtversionScan {
+    /// Up to the last four bytes already scanned.
+    tail: Vec<u8>,
 }
 
 impl XtversionScan {
-    /// Advances over `bytes`, calling `found` with the offset just past
-    /// each complete query.
+    /// Scans `bytes`, calling `found` with the offset just past each
+    /// complete query.
     fn scan(&mut self, bytes: &[u8], mut found: impl FnMut(usize)) {
-        for (i, &byte) in bytes.iter().enumerate() {
-            *self = match (*self, byte) {
-                (_, 0x1b) => Self::Escape,
-                (Self::Escape, b'[') => Self::Csi,
-                (Self::Csi, b'>') => Self::Greater,
-                (Self::Greater, b'0') => Self::Zero,
-                (Self::Greater | Self::Zero, b'q') => {
-                    found(i + 1);
-                    Self::Ground
-                }
-                _ => Self::Ground,
-            };
+        let mut from = 0;
+        while from < bytes.len() {
+            let mut rest = &bytes[from..];
+            let skipped = rest.skip_until(b'q').unwrap_or(0);
+            if skipped == 0 || bytes[from + skipped - 1] != b'q' {
+                break;
+            }
+            let at = from + skipped - 1;
+            // The (up to) four bytes before the `q`, across the read.
+            let here = &bytes[at.saturating_sub(4)..at];
+            let earlier = &self.tail[self.tail.len().saturating_sub(4 - here.len())..];
+            let before: Vec<u8> = earlier.iter().chain(here).copied().collect();
+            if before.ends_with(b"\x1b[>") || before.ends_with(b"\x1b[>0") {
+                found(at + 1);
+            }
+            from = at + 1;
         }
+        self.tail
+            .extend_from_slice(&bytes[bytes.len().saturating_sub(4)..]);
+        let excess = self.tail.len().saturating_sub(4);
+        self.tail.drain(..excess);
     }
 }
 
@@ -578,6 +585,17 @@ impl AlacrittyEmulator {
         self.parser.advance(&mut performer, bytes);
     }
 
+    /// Copies the title the listener collected, so `title()` can lend it.
+    fn mirror_title(&mut self) {
+        let changed = {
+            let c = self.listener.lock();
+            (c.title != self.title).then(|| c.title.clone())
+        };
+        if let Some(title) = changed {
+            self.title = title;
+        }
+    }
+
     fn answer_xtversion(&mut self) {
         let reply = replies::xtversion();
         if self.parser.sync_timeout().0.is_some() {
@@ -627,13 +645,7 @@ impl Emulator for AlacrittyEmulator {
             start = end;
         }
         self.advance(&bytes[start..]);
-        let changed = {
-            let c = self.listener.lock();
-            (c.title != self.title).then(|| c.title.clone())
-        };
-        if let Some(title) = changed {
-            self.title = title;
-        }
+        self.mirror_title();
     }
 
     fn resize(&mut self, size: PaneSize) {
@@ -766,6 +778,7 @@ impl Emulator for AlacrittyEmulator {
             listener: &self.listener,
         };
         self.parser.stop_sync(&mut performer);
+        self.mirror_title();
         true
     }
 
@@ -809,6 +822,22 @@ mod tests {
         }
         let _ = write!(out, "cursor {:?} mode {:?}", grid.cursor.point, term.mode());
         out
+    }
+
+    #[test]
+    fn xtversion_is_found_wherever_the_reads_split_it() {
+        for query in [&b"\x1b[>q"[..], b"\x1b[>0q"] {
+            let prefix = b"text q \x1b[2 q";
+            let stream = [&prefix[..], query, b" more q"].concat();
+            let end = prefix.len() + query.len();
+            for split in 0..=stream.len() {
+                let mut scan = XtversionScan::default();
+                let mut ends = Vec::new();
+                scan.scan(&stream[..split], |e| ends.push(e));
+                scan.scan(&stream[split..], |e| ends.push(e + split));
+                assert_eq!(ends, vec![end], "{query:?} split at {split}");
+            }
+        }
     }
 
     /// `Performer` hands every operation it does not own to `Term`: the

@@ -282,7 +282,7 @@ fn a_synchronized_update_is_shown_whole_or_not_at_all() {
 fn a_stalled_update_is_shown_when_its_deadline_passes() {
     for_each_kind(|kind| {
         let mut e = emu(kind, 3, 20);
-        e.process(b"old\x1b[?2026h\rnew");
+        e.process(b"old\x1b[?2026h\rnew\x1b]2;held title\x07");
         let deadline = e.sync_deadline().expect("inside an update");
         assert!(
             !e.flush_expired_sync(
@@ -293,8 +293,10 @@ fn a_stalled_update_is_shown_when_its_deadline_passes() {
             "{kind:?}: not before the deadline"
         );
         assert!(e.text_contents().starts_with("old"), "{kind:?}");
+        assert_eq!(e.title(), "", "{kind:?}: the title is part of the update");
         assert!(e.flush_expired_sync(deadline), "{kind:?}");
         assert!(e.text_contents().starts_with("new"), "{kind:?}");
+        assert_eq!(e.title(), "held title", "{kind:?}");
         assert_eq!(e.sync_deadline(), None, "{kind:?}");
         assert!(!e.flush_expired_sync(deadline), "{kind:?}: nothing left");
         // Output after the timeout is drawn as it comes.

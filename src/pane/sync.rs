@@ -10,6 +10,7 @@
 //! timeout or the size limit.
 
 use std::borrow::Cow;
+use std::io::BufRead as _;
 use std::time::{Duration, Instant};
 
 /// Begin synchronized update, exactly as agents send it.
@@ -121,8 +122,33 @@ impl SyncBuffer {
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// The first occurrence of `needle` in `haystack`, found by looking for
+/// its byte at `anchor` (pick one that is rare in terminal output) with
+/// memchr (through the slice's `BufRead::skip_until`) and checking the
+/// rest around it. This runs over every byte a pane receives, so it must
+/// cost next to nothing; agent output has an ESC every few bytes, but
+/// hardly any `?`.
+pub(crate) fn find_anchored(haystack: &[u8], needle: &[u8], anchor: usize) -> Option<usize> {
+    let key = *needle.get(anchor)?;
+    let mut from = anchor;
+    while from < haystack.len() {
+        let mut rest = &haystack[from..];
+        let skipped = rest.skip_until(key).unwrap_or(0);
+        if skipped == 0 || haystack[from + skipped - 1] != key {
+            return None;
+        }
+        let at = from + skipped - 1 - anchor;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from += skipped;
+    }
+    None
+}
+
+/// The first BSU or ESU, anchored on their `?`.
+fn find(haystack: &[u8], marker: &[u8]) -> Option<usize> {
+    find_anchored(haystack, marker, 2)
 }
 
 /// How many bytes at the end of `bytes` are the start of a BSU.
@@ -136,6 +162,23 @@ fn bsu_prefix_len(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_matches_a_naive_search() {
+        let hay = b"?ab\x1bc\x1b\x1b[?2026h?\x1b[?2026l\x1b[?";
+        for needle in [&b"\x1bc"[..], BSU, ESU, b"\x1b", b"\x1b[?2026hx", b"b"] {
+            let naive = hay.windows(needle.len()).position(|w| w == needle);
+            for anchor in 0..needle.len() {
+                assert_eq!(
+                    find_anchored(hay, needle, anchor),
+                    naive,
+                    "{needle:?} {anchor}"
+                );
+            }
+        }
+        assert_eq!(find(b"", BSU), None);
+        assert_eq!(find_anchored(b"abc", b"", 0), None);
+    }
 
     /// Feeds `chunks` and returns what was parsed, with the sync flag of
     /// each run.

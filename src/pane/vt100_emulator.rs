@@ -14,7 +14,7 @@ use super::emulator::{
 };
 use super::keyboard::{KeyboardFlags, KeyboardStacks, SetMode};
 use super::replies::{self, ModeState};
-use super::sync::SyncBuffer;
+use super::sync::{find_anchored, SyncBuffer};
 
 /// Collects what `vt100` does not handle itself: queries the child waits
 /// on, the title, the bell, the keyboard protocol and clipboard writes.
@@ -259,7 +259,7 @@ impl Vt100Emulator {
         // point in the stream. The sync buffer never splits `ESC c` (it
         // keeps a trailing ESC back), so looking at the bytes is exact.
         let mut rest = bytes;
-        while let Some(at) = rest.windows(2).position(|w| w == b"\x1bc") {
+        while let Some(at) = find_anchored(rest, b"\x1bc", 1) {
             let (before, after) = rest.split_at(at + 2);
             // vt100 itself moves a scrolled-back view along as history
             // grows, so the lines the user is reading stay in place.
