@@ -69,9 +69,11 @@ out = sys.argv[1]
 
 def parse(path):
     """tmux capture-pane -e output as rows of (text, fg, bg, attributes)."""
-    rows = []
+    # tmux writes an attribute only where it changes, also from the end of
+    # one line to the next, so the state carries over.
+    rows = []; fg = bg = None; attrs = set()
     for line in open(path, encoding="utf-8").read().split("\n"):
-        fg = bg = None; attrs = set(); row = []
+        row = []
         for m in re.finditer(r"\x1b\[([0-9;:]*)m|([^\x1b])", line):
             if m.group(1) is None:
                 ch = m.group(2)
