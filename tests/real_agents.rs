@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use loop_tui::pane::emulator::{Emulator, EmulatorKind, PaneSize};
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
-use support::{wait_no_processes_with, Loop, TempDir, KITTY_SHIFT_ENTER};
+use support::{wait_no_processes_with, Loop, TempDir, KITTY_PREFIX, KITTY_SHIFT_ENTER};
 
 /// Agent TUIs start Node.js or a large native binary: on a loaded 2-core
 /// machine their first frame can take many seconds.
@@ -370,11 +370,19 @@ impl Session {
         }
     }
 
+    /// The prefix key and `key`, as the kitty-protocol terminal sends them.
+    fn prefix(&self, key: &str) {
+        self.lt.send(&[KITTY_PREFIX, key.as_bytes()].concat());
+    }
+
     /// Two lines joined by Shift+Enter must reach the model as one message
     /// with a newline, and the turn must complete.
     fn check_shift_enter(&self) {
         let lt = &self.lt;
         lt.send_str("SHIFT-ENTER-A first line");
+        // loop-tui asked its terminal for key releases too; one arrives
+        // here (of the `e` just typed) and must not reach the agent as text.
+        lt.send(b"\x1b[101;1:3u");
         std::thread::sleep(Duration::from_millis(500));
         lt.send(KITTY_SHIFT_ENTER);
         std::thread::sleep(Duration::from_millis(300));
@@ -409,7 +417,7 @@ impl Session {
         lt.wait_for(|s| !s.contains("first answer, line 1\n"), AGENT_TIMEOUT)
             .expect("the first answer has scrolled out of the pane");
         // Prefix, `[` for scroll mode, `g` for the top of the history.
-        lt.prefix("[");
+        self.prefix("[");
         lt.send(b"g");
         if let Err(screen) = lt.wait_for(
             |s| s.contains("FIRST-TURN please") && s.contains("first answer, line 1"),
@@ -429,7 +437,7 @@ impl Session {
     /// and ended the agent.
     fn quit(self) {
         let lt = &self.lt;
-        lt.prefix("q");
+        self.prefix("q");
         lt.wait_for_text("Quit loop-tui?");
         lt.send(b"y");
         assert!(lt.expect_exit().success());

@@ -59,6 +59,10 @@ const KEYBOARD_ANSWER: &[u8] = b"\x1b[?0u";
 /// Shift+Enter as a terminal speaking the kitty keyboard protocol sends it.
 pub const KITTY_SHIFT_ENTER: &[u8] = b"\x1b[13;2u";
 
+/// The prefix key, Ctrl-], as a terminal speaking the kitty keyboard
+/// protocol (with loop-tui's flags, disambiguation) sends it.
+pub const KITTY_PREFIX: &[u8] = b"\x1b[93;5u";
+
 /// Makes markers and temporary directories unique within this process.
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 
