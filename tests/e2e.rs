@@ -28,6 +28,12 @@ fn right_pane(s: &Screen) -> String {
     s.region(1, 101, 47, 98)
 }
 
+/// Whether a pane title row says its child is running: `working` while
+/// it prints, `waiting for you` when quiet.
+fn alive(title_row: &str) -> bool {
+    title_row.contains("working") || title_row.contains("waiting for you")
+}
+
 /// Waits for a condition on the screen, panicking with the screen and
 /// `what` if it never holds.
 fn wait(lt: &Loop, what: &str, cond: impl Fn(&Screen) -> bool) {
@@ -311,7 +317,7 @@ fn restart_runs_an_exited_pane_again() {
     .unwrap();
     let lt = Loop::start_in(&["--pane", "sh run.sh"], 24, 80, dir.path());
     wait(&lt, "the first run", |s| {
-        s.text().contains("run-1") && s.row(0).contains("running")
+        s.text().contains("run-1") && alive(&s.row(0))
     });
 
     lt.send_str("\r");
@@ -321,7 +327,7 @@ fn restart_runs_an_exited_pane_again() {
 
     lt.prefix("r");
     wait(&lt, "the second run", |s| {
-        s.text().contains("run-2") && s.row(0).contains("running") && !s.text().contains("run-1")
+        s.text().contains("run-2") && alive(&s.row(0)) && !s.text().contains("run-1")
     });
 
     lt.send_str("\r");
@@ -340,7 +346,7 @@ fn restart_runs_an_exited_pane_again() {
 fn quit_asks_first_restores_the_terminal_and_leaves_no_child() {
     let sleeper = unique("sleeper");
     let lt = Loop::start(&["--pane", &format!("sleep 1000; : {sleeper}")], 24, 80);
-    lt.wait_for_text("running");
+    lt.wait_for_text("waiting for you");
     // The scan must see the children before it can prove they are gone.
     wait_for_process(lt.marker(), "sleep");
     assert!(
@@ -357,7 +363,7 @@ fn quit_asks_first_restores_the_terminal_and_leaves_no_child() {
         lt.exit_status().is_none(),
         "loop-tui quit although the user said n"
     );
-    lt.wait_for_text("running");
+    lt.wait_for_text("waiting for you");
 
     lt.prefix("q");
     lt.wait_for_text("Quit loop-tui?");
@@ -384,7 +390,7 @@ fn signal_ends_cleanly(signal: Signal) {
     );
     // The first frame is drawn after the signal handlers are installed, so
     // the signal cannot arrive too early.
-    lt.wait_for_text("running");
+    lt.wait_for_text("waiting for you");
     wait_for_process(lt.marker(), "sleep");
     wait_for_process(lt.marker(), "cat");
 
@@ -527,7 +533,7 @@ fn scroll_mode_shows_history_and_q_returns_to_the_live_view() {
 #[test]
 fn help_overlay_opens_and_any_key_closes_it() {
     let lt = Loop::start(&["--pane", "cat"], 24, 80);
-    lt.wait_for_text("running");
+    lt.wait_for_text("waiting for you");
     lt.prefix("?");
     lt.wait_for_text("loop-tui keys");
     lt.send_str("x");
@@ -662,23 +668,86 @@ fn help_flag_documents_panes_demo_and_keys() {
 }
 
 #[test]
-fn no_arguments_is_a_one_line_error_pointing_to_pane_and_demo() {
+fn no_arguments_without_claude_and_codex_says_how_to_install_them_or_try_the_demo() {
+    // An empty PATH directory: neither CLI can be found.
+    let empty = TempDir::new("empty-path");
     let out = Command::new(env!("CARGO_BIN_EXE_loop-tui"))
+        .env("PATH", empty.path())
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(
-        !out.status.success(),
-        "loop-tui without arguments succeeded"
-    );
+    assert!(!out.status.success(), "loop-tui without agents succeeded");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "the error is not one line:\n{err}"
+    for needed in [
+        "claude is not on PATH",
+        "npm install -g @anthropic-ai/claude-code",
+        "codex is not on PATH",
+        "npm install -g @openai/codex",
+        "loop-tui demo",
+        "--pane",
+    ] {
+        assert!(
+            err.contains(needed),
+            "the error does not say {needed:?}:\n{err}"
+        );
+    }
+}
+
+#[test]
+fn worktree_runs_the_pair_in_a_fresh_git_worktree_and_branch() {
+    let dir = TempDir::new("worktree");
+    let repo = dir.path().join("proj");
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "init"]);
+    let state = dir.path().join("state");
+    let lt = Loop::start_with(
+        &[
+            "--worktree",
+            "--pane",
+            "a:pwd; exec cat",
+            "--pane",
+            "b:exec cat",
+        ],
+        30,
+        120,
+        &repo,
+        &[("XDG_STATE_HOME", state.as_os_str())],
     );
+    lt.wait_for_text("proj.loop-tui-");
+    let branches = git(&[
+        "branch",
+        "--list",
+        "loop-tui/*",
+        "--format=%(refname:short)",
+    ]);
+    assert_eq!(branches.lines().count(), 1, "one new branch: {branches}");
+    let id = branches.trim().trim_start_matches("loop-tui/").to_owned();
+    let worktree = dir.path().join(format!("proj.loop-tui-{id}"));
     assert!(
-        err.contains("--pane") && err.contains("demo"),
-        "unhelpful error: {err}"
+        worktree.join(".git").exists(),
+        "the worktree is at {}",
+        worktree.display()
     );
+    lt.prefix("q");
+    lt.wait_for_text("Quit loop-tui?");
+    lt.send_str("y");
+    assert!(lt.expect_exit().success());
 }

@@ -44,10 +44,7 @@ const AGENT_RIGHT: &[u8] = include_bytes!("fixtures/agent_right.bin");
 const SCROLLBACK: usize = 1_000;
 
 fn spec(title: &str) -> PaneSpec {
-    PaneSpec {
-        title: title.to_owned(),
-        program: PaneProgram::Shell(format!("{title} --dry-run")),
-    }
+    PaneSpec::new(title, PaneProgram::Shell(format!("{title} --dry-run")))
 }
 
 /// Every emulator a pane can use; fixtures must render alike in each.
@@ -61,13 +58,20 @@ fn state(titles: &[&str], cols: u16, rows: u16) -> AppState {
 }
 
 /// Like [`state`], with the panes' emulators of the given kind.
+/// The bridge and plan panes are hidden here (`tests/bridge_snapshots.rs`
+/// and `tests/plan_snapshots.rs` cover them), so these snapshots show the
+/// agent panes' rendering alone.
 fn state_with(kind: EmulatorKind, titles: &[&str], cols: u16, rows: u16) -> AppState {
-    AppState::with_emulator(
+    let mut state = AppState::with_emulator(
         titles.iter().map(|t| spec(t)).collect(),
         (cols, rows),
         SCROLLBACK,
         kind,
-    )
+    );
+    state.bridge.shown = false;
+    state.plan.shown = false;
+    apply_layout(&mut state);
+    state
 }
 
 /// A single pane of `kind` in an 80x24 terminal, fed `bytes`.

@@ -2,9 +2,13 @@
 
 use crossterm::event::Event as TerminalEvent;
 
+use crate::bridge::listener::{BridgeEvent, ReplyHandle};
+use crate::bridge::protocol::BridgeReply;
+use crate::bridge::relay::RelayRecord;
 use crate::pane::emulator::PaneSize;
 use crate::pane::pty::PtyEvent;
 use crate::pane::PaneId;
+use crate::plan::load::PlanLoad;
 
 /// Everything the app loop reacts to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,10 +17,21 @@ pub enum AppEvent {
     Terminal(TerminalEvent),
     /// A pane's PTY produced output or its child exited.
     Pty(PtyEvent),
+    /// An agent's MCP bridge process called a bridge tool.
+    Bridge(BridgeEvent),
     /// SIGTERM, SIGHUP or SIGINT reached loop-tui: end everything cleanly.
     Signal(i32),
     /// A deadline the state asked for has passed.
     Timer,
+    /// The CLI in `pane` (its child `generation`) created its own session,
+    /// `session`; found by a watcher, to record in the run's manifest.
+    SessionFound {
+        pane: PaneId,
+        generation: u32,
+        session: String,
+    },
+    /// The plan file was read (at start, and after each change to it).
+    PlanChanged(PlanLoad),
 }
 
 /// How to move a pane's scrollback view.
@@ -51,6 +66,25 @@ pub enum Effect {
     /// Start the pane's program again (its state already says so).
     Spawn {
         pane: PaneId,
+    },
+    /// Bytes of a relayed message for a pane's child; unlike typing, this
+    /// leaves the human's scrollback view where it is.
+    Deliver {
+        pane: PaneId,
+        bytes: Vec<u8>,
+    },
+    /// Append these records to the run's journal and fsync it. Comes before
+    /// the `Reply` that depends on it, and effects run in order.
+    Journal(Vec<RelayRecord>),
+    /// Answer a bridge request.
+    Reply {
+        to: ReplyHandle,
+        reply: BridgeReply,
+    },
+    /// Record agent `agent`'s CLI session in the run's manifest.
+    RecordSession {
+        agent: String,
+        session: String,
     },
     /// End every child, restore the terminal and exit.
     Quit,

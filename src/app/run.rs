@@ -2,6 +2,7 @@
 //! events to `update`, carries out its effects and draws when needed.
 
 use std::io::{stdout, BufWriter, Stdout};
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -13,11 +14,25 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use super::event::{AppEvent, Effect, ScrollAction};
+use super::relay_actions::wall_ms;
+use super::run_keeper::{resume_summary, RunKeeper};
 use super::state::{AppState, ChildState, PaneSpec};
 use super::update::{next_deadline, update};
+use super::workflow::Workflow;
+use crate::agents::profile::{AgentSpec, Command};
+use crate::agents::role::Role;
+use crate::agents::task::LoopTask;
+use crate::bridge::journal::Journal;
+use crate::bridge::listener::BridgeListener;
+use crate::bridge::relay::{JournalEntry, RelayPolicy, RelayRecord};
+use crate::config::{GridLayout, Theme};
+use crate::keymap::Keymap;
 use crate::pane::emulator::EmulatorKind;
+use crate::pane::pty::PaneProgram;
 use crate::pane::pty::{end_children, PtyEvent, PtyProcess};
 use crate::pane::PaneId;
+use crate::plan::watch::PlanWatcher;
+use crate::runs::session::LaunchPlan;
 use crate::terminal::TerminalGuard;
 
 /// The shortest gap between two frames while output keeps arriving: one
@@ -36,46 +51,217 @@ const MAX_EVENTS_PER_FRAME: usize = 512;
 type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
 
 pub struct RunOptions {
-    pub panes: Vec<PaneSpec>,
+    pub agents: Vec<AgentSpec>,
     pub scrollback_lines: usize,
     pub emulator: EmulatorKind,
+    /// Resume this run (replaying its journal) instead of starting a new one.
+    pub run_id: Option<String>,
+    /// The task, its proof and done signal (the loop workflow).
+    pub task: LoopTask,
+    /// Keys, colours, layout and relay policy from the config file.
+    pub settings: RunSettings,
+    /// The shared plan, relative to the working directory ([plan] path).
+    pub plan_path: PathBuf,
+}
+
+/// What a run takes from the config file besides its agents.
+pub struct RunSettings {
+    /// The prefix key and its bindings ([keys]).
+    pub keymap: Keymap,
+    /// Auto-approve, hop cap, message size and rules ([relay]).
+    pub relay: RelayPolicy,
+    pub theme: Theme,
+    /// How the agent panes share the screen ([ui] layout).
+    pub layout: GridLayout,
+}
+
+/// What the executor owns besides the state: the children and the run's files.
+struct Io {
+    processes: Vec<Option<PtyProcess>>,
+    journal: Journal,
+    run: RunKeeper,
+}
+
+/// Turns the agents into panes: their commands (each starting or resuming
+/// its CLI session), environment and titles; also says how each agent
+/// starts, for the resume notice.
+fn pane_specs(
+    agents: &[AgentSpec],
+    run: &mut RunKeeper,
+) -> Result<(Vec<PaneSpec>, Vec<LaunchPlan>)> {
+    let mut plans = Vec::new();
+    let mut specs = Vec::new();
+    for (pane, agent) in agents.iter().enumerate() {
+        let ((command, env), plan) = run.command(pane)?;
+        plans.push(plan);
+        specs.push(pane_spec(agent, command, env));
+    }
+    Ok((specs, plans))
+}
+
+fn pane_spec(agent: &AgentSpec, command: Command, env: Vec<(String, String)>) -> PaneSpec {
+    let program = match command {
+        Command::Exec(argv) => PaneProgram::Exec(argv),
+        Command::Shell(line) => PaneProgram::Shell(line),
+    };
+    PaneSpec {
+        title: if agent.name == agent.role.to_string() {
+            agent.name.clone()
+        } else {
+            format!("{} · {}", agent.name, agent.role)
+        },
+        name: agent.name.clone(),
+        program,
+        env,
+        submit_gap: agent.submit_gap(),
+    }
 }
 
 /// Runs loop-tui until the user quits or a signal ends it.
 pub fn run(options: RunOptions) -> Result<()> {
-    let guard = TerminalGuard::enter()?;
-    // A large buffer turns a frame into one write to the terminal.
-    let backend = CrosstermBackend::new(BufWriter::with_capacity(1 << 16, stdout()));
-    let mut terminal = Terminal::new(backend).context("failed to set up the screen")?;
-    let size = terminal
-        .size()
-        .context("failed to read the terminal size")?;
+    let RunOptions {
+        agents,
+        scrollback_lines,
+        emulator,
+        run_id,
+        task,
+        settings,
+        plan_path,
+    } = options;
+    let mut run_keeper = RunKeeper::open(
+        agents.clone(),
+        emulator,
+        scrollback_lines,
+        &task,
+        run_id.as_deref(),
+    )?;
+    run_keeper.set_max_message_bytes(settings.relay.max_message_bytes);
+    let run_dir = run_keeper.live().dir.clone();
+    let (specs, launch_plans) = pane_specs(&agents, &mut run_keeper)?;
+    let replay = Journal::replay::<JournalEntry>(&run_dir.journal_path())
+        .with_context(|| format!("failed to read {}", run_dir.journal_path().display()))?;
+    let journal = Journal::open(&run_dir.journal_path())
+        .with_context(|| format!("failed to open {}", run_dir.journal_path().display()))?;
+
+    let (guard, mut terminal, size) = enter_terminal()?;
 
     let (tx, rx) = mpsc::channel();
     spawn_input_reader(tx.clone())?;
     spawn_signal_listener(tx.clone())?;
+    let bridge_tx = std::sync::Mutex::new(tx.clone());
+    let _listener = BridgeListener::start(&run_dir.socket, run_dir.token.clone(), move |event| {
+        if let Ok(tx) = bridge_tx.lock() {
+            let _ = tx.send(AppEvent::Bridge(event));
+        }
+    })?;
 
-    let mut state = AppState::new(
-        options.panes,
-        (size.width, size.height),
-        options.scrollback_lines,
-    );
-    let mut processes: Vec<Option<PtyProcess>> = Vec::new();
+    let mut state =
+        AppState::with_emulator(specs, (size.width, size.height), scrollback_lines, emulator);
+    state.run_id.clone_from(&run_dir.id);
+    // Before the journal is replayed, so the human's changes in a resumed
+    // run win over the config file.
+    configure(&mut state, settings);
+    let worker = agents.iter().position(|a| a.role == Role::Worker);
+    let reviewer = agents.iter().position(|a| a.role == Role::Reviewer);
+    let plan_exists = std::path::Path::new(&task.plan_path).is_file();
+    let kickoff = worker
+        .zip(reviewer)
+        .and_then(|(_, r)| task.kickoff(&agents[r].name, plan_exists));
+    state.workflow = Workflow::new(task, worker, reviewer);
+    if let Some(phase) = run_keeper.resumed_phase() {
+        state.workflow.phase = phase;
+    }
+    let _plan_watcher = watch_plan(&mut state, plan_path, &tx);
+    let mut io = Io {
+        processes: Vec::new(),
+        journal,
+        run: run_keeper,
+    };
+    let records: Vec<RelayRecord> = replay.records.into_iter().map(|e| e.record).collect();
+    let opening = io.run.opening_record(&launch_plans);
+    journal_records(&mut state, &mut io, vec![opening]);
+    let resumed = io.run.is_resumed();
+    if resumed {
+        state.relay.replay(&records);
+        super::relay_actions::select_newest_pending(&mut state);
+        state.notice = Some(format!(
+            "resumed run {}: {} messages, {} pending{}{}",
+            run_dir.id,
+            state.relay.messages().len(),
+            state.relay.pending_count(),
+            if replay.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} unreadable journal lines skipped",
+                    replay.skipped.len()
+                )
+            },
+            resume_summary(&agents, &launch_plans),
+        ));
+    }
+    // CLIs without a system-prompt flag get their role as first input; on
+    // resume too, since such a CLI cannot resume its session either.
+    for agent in agents.iter().filter(|a| a.role_prompt_as_first_input()) {
+        let notice = state
+            .relay
+            .system_notice(&agent.name, agent.role_prompt(), wall_ms());
+        journal_records(&mut state, &mut io, notice);
+    }
+    // The task from the command line is the human's first message.
+    if let (Some(text), Some(w), false) = (kickoff, worker, resumed) {
+        let records = state.relay.compose(Some(&agents[w].name), &text, wall_ms());
+        journal_records(&mut state, &mut io, records);
+    }
     for pane in 0..state.panes.len() {
-        processes.push(None);
-        spawn_pane(&mut state, &mut processes, pane, &tx);
+        io.processes.push(None);
+        spawn_pane(&mut state, &mut io.processes, pane, &tx);
+        io.run.watch(pane, state.panes[pane].generation, &tx);
     }
 
-    let result = event_loop(&mut state, &mut processes, &mut terminal, &tx, &rx);
-    shutdown(&mut state, &processes, &rx);
+    let result = event_loop(&mut state, &mut io, &mut terminal, &tx, &rx);
+    shutdown(&mut state, &io.processes, &rx);
+    match io.run.end() {
+        Ok(record) => journal_records(&mut state, &mut io, record.into_iter().collect()),
+        // The terminal is about to be restored: say it where it will be seen.
+        Err(err) => eprintln!("loop-tui: {err:#}"),
+    }
     drop(terminal);
     drop(guard);
     result
 }
 
+/// Takes over the terminal: the guard restores it when dropped.
+fn enter_terminal() -> Result<(TerminalGuard, Tui, ratatui::layout::Size)> {
+    let guard = TerminalGuard::enter()?;
+    // A large buffer turns a frame into one write to the terminal.
+    let backend = CrosstermBackend::new(BufWriter::with_capacity(1 << 16, stdout()));
+    let terminal = Terminal::new(backend).context("failed to set up the screen")?;
+    let size = terminal
+        .size()
+        .context("failed to read the terminal size")?;
+    Ok((guard, terminal, size))
+}
+
+/// Applies the config file's keys, colours, layout and relay policy.
+fn configure(state: &mut AppState, settings: RunSettings) {
+    state.keymap = settings.keymap;
+    state.theme = settings.theme;
+    state.layout = settings.layout;
+    // The panes were sized for the automatic layout; give them their size
+    // in the configured one before their programs start.
+    let count = state.panes.len();
+    for pane in 0..count {
+        let size = state.layout_size(pane, count);
+        state.panes[pane].screen.lock().resize(size);
+        state.panes[pane].size = size;
+    }
+    state.relay.set_policy(settings.relay);
+}
+
 fn event_loop(
     state: &mut AppState,
-    processes: &mut [Option<PtyProcess>],
+    io: &mut Io,
     terminal: &mut Tui,
     tx: &Sender<AppEvent>,
     rx: &Receiver<AppEvent>,
@@ -85,7 +271,10 @@ fn event_loop(
         .unwrap_or_else(Instant::now);
     loop {
         let draw_at = state.needs_redraw.then(|| last_frame + FRAME_INTERVAL);
-        let wake_at = [draw_at, next_deadline(state)].into_iter().flatten().min();
+        let wake_at = [draw_at, next_deadline(state, Instant::now())]
+            .into_iter()
+            .flatten()
+            .min();
         let first = match wake_at {
             // Idle: block until something happens, using no CPU.
             None => rx.recv().ok(),
@@ -99,13 +288,14 @@ fn event_loop(
             .into_iter()
             .chain(std::iter::from_fn(|| rx.try_recv().ok()));
         for event in pending.by_ref().take(MAX_EVENTS_PER_FRAME) {
-            handle(state, processes, event, tx);
+            handle(state, io, event, tx);
             if state.quitting {
                 return Ok(());
             }
         }
-        if next_deadline(state).is_some_and(|at| at <= Instant::now()) {
-            handle(state, processes, AppEvent::Timer, tx);
+        let now = Instant::now();
+        if next_deadline(state, now).is_some_and(|at| at <= now) {
+            handle(state, io, AppEvent::Timer, tx);
         }
         let now = Instant::now();
         if state.needs_redraw && now >= last_frame + FRAME_INTERVAL {
@@ -118,23 +308,34 @@ fn event_loop(
     }
 }
 
-fn handle(
-    state: &mut AppState,
-    processes: &mut [Option<PtyProcess>],
-    event: AppEvent,
-    tx: &Sender<AppEvent>,
-) {
+fn handle(state: &mut AppState, io: &mut Io, event: AppEvent, tx: &Sender<AppEvent>) {
     for effect in update(state, event, Instant::now()) {
-        execute(state, processes, effect, tx);
+        execute(state, io, effect, tx);
+    }
+    // The run's manifest follows the workflow (done, awaiting review, ...).
+    match io.run.sync_phase(state.workflow.phase) {
+        Ok(record) => journal_records(state, io, record.into_iter().collect()),
+        Err(err) => state.notice = Some(format!("{err:#}")),
     }
 }
 
-fn execute(
-    state: &mut AppState,
-    processes: &mut [Option<PtyProcess>],
-    effect: Effect,
-    tx: &Sender<AppEvent>,
-) {
+/// Appends records to the journal; a failure is shown, never fatal, so a
+/// full disk does not take the agents down with it.
+fn journal_records(state: &mut AppState, io: &mut Io, records: Vec<RelayRecord>) {
+    let ts = wall_ms();
+    for record in records {
+        if let Err(err) = io.journal.append(&JournalEntry { ts, record }) {
+            state.notice = Some(format!(
+                "failed to write the journal {}: {err}",
+                io.journal.path().display()
+            ));
+            state.needs_redraw = true;
+        }
+    }
+}
+
+fn execute(state: &mut AppState, io: &mut Io, effect: Effect, tx: &Sender<AppEvent>) {
+    let processes = &mut io.processes;
     match effect {
         Effect::SendInput { pane, bytes } => {
             // Typing returns a scrolled-back pane to its live screen.
@@ -169,8 +370,32 @@ fn execute(
         }
         Effect::Spawn { pane } => {
             processes[pane] = None;
-            spawn_pane(state, processes, pane, tx);
+            // A restarted agent resumes its session when its CLI saved one.
+            match io.run.command(pane) {
+                Ok(((command, env), _)) => {
+                    let spec = &mut state.panes[pane].spec;
+                    let fresh = pane_spec(&io.run.agents()[pane], command, env);
+                    spec.program = fresh.program;
+                    spec.env = fresh.env;
+                }
+                Err(err) => state.notice = Some(format!("pane {}: {err:#}", pane + 1)),
+            }
+            spawn_pane(state, &mut io.processes, pane, tx);
+            io.run.watch(pane, state.panes[pane].generation, tx);
         }
+        Effect::RecordSession { agent, session } => {
+            if let Err(err) = io.run.record_session(&agent, &session) {
+                state.notice = Some(format!("{err:#}"));
+                state.needs_redraw = true;
+            }
+        }
+        Effect::Deliver { pane, bytes } => {
+            if let Some(process) = &processes[pane] {
+                process.write(bytes);
+            }
+        }
+        Effect::Journal(records) => journal_records(state, io, records),
+        Effect::Reply { to, reply } => to.send(reply),
         Effect::Quit => {}
     }
 }
@@ -192,11 +417,15 @@ fn spawn_pane(
         pane,
         p.generation,
         &p.spec.program,
+        &p.spec.env,
         p.size,
         p.screen.clone(),
         notify,
     ) {
-        Ok(process) => processes[pane] = Some(process),
+        Ok(process) => {
+            p.input_backlog = process.backlog();
+            processes[pane] = Some(process);
+        }
         Err(err) => {
             let message = format!("{err:#}");
             p.screen.feed(
@@ -235,6 +464,31 @@ fn shutdown(state: &mut AppState, processes: &[Option<PtyProcess>], rx: &Receive
         }
         state.running_count() > 0
     });
+}
+
+/// Starts watching the plan file when the plan pane is shown. If the
+/// watch cannot be set up, the file is still read once and the status bar
+/// says that changes will not show.
+fn watch_plan(state: &mut AppState, path: PathBuf, tx: &Sender<AppEvent>) -> Option<PlanWatcher> {
+    if !state.plan.shown {
+        return None;
+    }
+    // Absolute, so the pane can say exactly where a missing plan belongs.
+    state.plan.path = std::path::absolute(&path).unwrap_or(path);
+    let deliver = {
+        let tx = tx.clone();
+        move |load| tx.send(AppEvent::PlanChanged(load)).is_ok()
+    };
+    match PlanWatcher::start(&state.plan.path, deliver) {
+        Ok(watcher) => Some(watcher),
+        Err(err) => {
+            let _ = tx.send(AppEvent::PlanChanged(crate::plan::load::load(
+                &state.plan.path,
+            )));
+            state.notice = Some(format!("{err:#}; the plan pane will not follow changes"));
+            None
+        }
+    }
 }
 
 fn spawn_input_reader(tx: Sender<AppEvent>) -> Result<()> {

@@ -1,20 +1,51 @@
 //! Everything the app loop owns. The panes' emulators are shared with
 //! their reader threads; everything else is only touched by `update`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use crate::bridge::protocol::DEFAULT_MAX_MESSAGE_BYTES;
+use crate::bridge::relay::{MessageId, RelayQueue};
 use crate::keymap::Keymap;
+use crate::layout::{frame_layout_in, Below, FrameLayout, Zoom};
 use crate::pane::emulator::{EmulatorKind, PaneSize};
 use crate::pane::pty::PaneProgram;
 use crate::pane::screen::PaneScreen;
 use crate::pane::ChildEnd;
+use crate::plan::{PlanPane, DEFAULT_PLAN_PATH};
 
 /// What one pane runs and how it is labelled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaneSpec {
     pub title: String,
+    /// The agent name the bridge knows this pane by.
+    pub name: String,
     pub program: PaneProgram,
+    /// Extra environment: the bridge's variables and the profile's own.
+    pub env: Vec<(String, String)>,
+    /// The pause between a delivered paste and the Enter that submits it.
+    pub submit_gap: Duration,
+}
+
+impl PaneSpec {
+    /// A pane named `name` running `program`, labelled with its name.
+    pub fn new(name: &str, program: PaneProgram) -> Self {
+        Self {
+            title: name.to_owned(),
+            name: name.to_owned(),
+            program,
+            env: Vec::new(),
+            submit_gap: Duration::from_millis(150),
+        }
+    }
+}
+
+/// A delivery in progress: the paste is written, the Enter is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveDelivery {
+    pub id: MessageId,
+    pub enter_at: Instant,
 }
 
 /// Where a pane's child is in its life.
@@ -45,6 +76,92 @@ pub struct PaneState {
     pub generation: u32,
     /// The size the PTY and emulator were last given.
     pub size: PaneSize,
+    /// When the child last wrote output.
+    pub last_output: Option<Instant>,
+    /// When the human last typed or pasted into this pane.
+    pub last_input: Option<Instant>,
+    /// The border says `working`: output within the last [`WORKING_WINDOW`].
+    pub working: bool,
+    /// Unfocused and became ready for the human (or rang the bell) since
+    /// it was last focused.
+    pub attention: bool,
+    pub delivery: Option<ActiveDelivery>,
+    /// Keys the human typed while a delivery was between paste and Enter;
+    /// they follow the Enter so they never split a message.
+    pub held_input: Vec<u8>,
+    /// Input bytes queued for the child and not yet written.
+    pub input_backlog: Arc<AtomicUsize>,
+    /// The agent's MCP bridge said hello: its bridge tools are loaded.
+    pub bridge_connected: bool,
+    /// When the current child was started.
+    pub started_at: Instant,
+}
+
+/// How long after its last output an agent still counts as working: agent
+/// TUIs animate a spinner or a timer at least once a second while busy.
+pub const WORKING_WINDOW: Duration = Duration::from_secs(2);
+
+impl PaneState {
+    fn new(spec: PaneSpec, screen: PaneScreen, size: PaneSize) -> Self {
+        Self {
+            spec,
+            screen: Arc::new(screen),
+            child: ChildState::Running,
+            generation: 0,
+            size,
+            last_output: None,
+            last_input: None,
+            working: false,
+            attention: false,
+            delivery: None,
+            held_input: Vec::new(),
+            input_backlog: Arc::new(AtomicUsize::new(0)),
+            bridge_connected: false,
+            started_at: Instant::now(),
+        }
+    }
+
+    /// What the border says about the agent.
+    pub fn activity_label(&self) -> String {
+        match &self.child {
+            ChildState::Running if self.working => "working".to_owned(),
+            ChildState::Running => "waiting for you".to_owned(),
+            other => other.label(),
+        }
+    }
+
+    pub fn backlog(&self) -> usize {
+        self.input_backlog.load(Ordering::Relaxed)
+    }
+}
+
+/// The bridge pane's view state.
+#[derive(Debug, Clone, Default)]
+pub struct BridgeView {
+    /// Shown below the agents (runs with two or more agents).
+    pub shown: bool,
+    /// Keys go to the bridge pane rather than to an agent.
+    pub focused: bool,
+    /// The selected message.
+    pub selected: Option<MessageId>,
+}
+
+/// What the editor popup is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditPurpose {
+    /// Edit a pending message; saving approves the edited text.
+    Edit(MessageId),
+    /// The (optional) reason for rejecting a pending message.
+    Reject(MessageId),
+    /// A new message from the human to one agent (`Some(index)`) or to all.
+    Compose { target: Option<usize> },
+}
+
+/// The editor popup and where focus returns when it closes.
+pub struct Editor {
+    pub purpose: EditPurpose,
+    pub text: ratatui_textarea::TextArea<'static>,
+    pub return_to_bridge: bool,
 }
 
 /// What keys currently mean.
@@ -59,6 +176,8 @@ pub enum Mode {
     Help,
     /// Quit was asked while children are running.
     ConfirmQuit,
+    /// Keys go to the editor popup.
+    Edit,
 }
 
 pub struct AppState {
@@ -78,6 +197,18 @@ pub struct AppState {
     /// Something visible changed since the last frame.
     pub needs_redraw: bool,
     pub quitting: bool,
+    pub relay: RelayQueue,
+    pub bridge: BridgeView,
+    pub editor: Option<Editor>,
+    /// The run's id, for `bridge_status`.
+    pub run_id: String,
+    pub workflow: super::workflow::Workflow,
+    /// The colours of [ui.theme] in the config file.
+    pub theme: crate::config::Theme,
+    /// How the agent panes share the screen ([ui] layout).
+    pub layout: crate::config::GridLayout,
+    /// The PLAN.md pane, shown beside the bridge pane.
+    pub plan: PlanPane,
 }
 
 impl AppState {
@@ -104,24 +235,33 @@ impl AppState {
             emulator,
             needs_redraw: true,
             quitting: false,
+            relay: RelayQueue::new(
+                specs.iter().map(|s| s.name.clone()).collect(),
+                DEFAULT_MAX_MESSAGE_BYTES,
+            ),
+            bridge: BridgeView {
+                shown: specs.len() >= 2,
+                ..BridgeView::default()
+            },
+            editor: None,
+            run_id: String::new(),
+            workflow: super::workflow::Workflow::default(),
+            theme: crate::config::Theme::default(),
+            layout: crate::config::GridLayout::default(),
+            plan: PlanPane::new(DEFAULT_PLAN_PATH.into(), specs.len() >= 2),
         };
         let count = specs.len();
         for (i, spec) in specs.into_iter().enumerate() {
             let size = state.layout_size(i, count);
-            state.panes.push(PaneState {
-                spec,
-                screen: Arc::new(state.new_screen(size)),
-                child: ChildState::Running,
-                generation: 0,
-                size,
-            });
+            let screen = state.new_screen(size);
+            state.panes.push(PaneState::new(spec, screen, size));
         }
         state
     }
 
     /// The PTY size pane `index` gets in the current layout.
     pub fn layout_size(&self, index: usize, count: usize) -> PaneSize {
-        let layout = crate::layout::frame_layout(self.area(), count, self.zoomed_pane());
+        let layout = frame_layout_in(self.area(), count, self.below(), self.zoom(), self.layout);
         layout.panes.get(index).copied().flatten().map_or(
             self.panes
                 .get(index)
@@ -134,8 +274,48 @@ impl AppState {
         ratatui::layout::Rect::new(0, 0, self.term_size.0, self.term_size.1)
     }
 
-    pub fn zoomed_pane(&self) -> Option<usize> {
-        self.zoomed.then_some(self.focused)
+    /// What fills the screen while zoomed.
+    pub fn zoom(&self) -> Option<Zoom> {
+        if !self.zoomed {
+            None
+        } else if self.bridge.focused {
+            Some(Zoom::Bridge)
+        } else if self.plan.focused {
+            Some(Zoom::Plan)
+        } else {
+            Some(Zoom::Pane(self.focused))
+        }
+    }
+
+    /// The rectangles of the current frame.
+    pub fn frame_layout(&self) -> FrameLayout {
+        frame_layout_in(
+            self.area(),
+            self.panes.len(),
+            self.below(),
+            self.zoom(),
+            self.layout,
+        )
+    }
+
+    /// Which panes share the strip below the agents.
+    pub fn below(&self) -> Below {
+        Below {
+            bridge: self.bridge.shown,
+            plan: self.plan.shown,
+            plan_focused: self.plan.focused,
+        }
+    }
+
+    /// The agent pane keys go to, if keys go to an agent.
+    pub fn focused_agent(&self) -> Option<usize> {
+        (!self.bridge.focused && !self.plan.focused && self.focused < self.panes.len())
+            .then_some(self.focused)
+    }
+
+    /// The pane of the agent called `name`.
+    pub fn pane_of(&self, name: &str) -> Option<usize> {
+        self.panes.iter().position(|p| p.spec.name == name)
     }
 
     /// A fresh screen for a pane of `size`.

@@ -9,9 +9,10 @@ use crossterm::event::{
 };
 
 use super::event::{AppEvent, Effect, ScrollAction};
-use super::state::{AppState, ChildState, Mode};
+use super::state::{AppState, ChildState, EditPurpose, Mode, WORKING_WINDOW};
+use super::{delivery, editor, plan_actions, relay_actions, workflow};
 use crate::keymap::Command;
-use crate::layout::{frame_layout, inner};
+use crate::layout::inner;
 use crate::pane::input::{encode_mouse, encode_paste, KeyEncoder};
 use crate::pane::pty::PtyEvent;
 
@@ -24,14 +25,14 @@ pub const RESIZE_SETTLE: Duration = Duration::from_millis(40);
 pub const WHEEL_LINES: usize = 3;
 
 pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect> {
-    match event {
+    let mut effects = match event {
         AppEvent::Terminal(TerminalEvent::Key(key)) => {
             if key.kind == KeyEventKind::Release {
                 return Vec::new();
             }
-            on_key(state, &key)
+            on_key(state, &key, now)
         }
-        AppEvent::Terminal(TerminalEvent::Paste(text)) => on_paste(state, &text),
+        AppEvent::Terminal(TerminalEvent::Paste(text)) => on_paste(state, &text, now),
         AppEvent::Terminal(TerminalEvent::Mouse(mouse)) => on_mouse(state, mouse),
         AppEvent::Terminal(TerminalEvent::Resize(cols, rows)) => {
             state.term_size = (cols, rows);
@@ -41,10 +42,7 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
         }
         AppEvent::Terminal(_) => Vec::new(),
         AppEvent::Pty(PtyEvent::Output { pane, generation }) => {
-            if let Some(p) = state.panes.get(pane).filter(|p| p.generation == generation) {
-                p.screen.take_dirty();
-                state.needs_redraw = true;
-            }
+            on_output(state, pane, generation, now);
             Vec::new()
         }
         AppEvent::Pty(PtyEvent::Exited {
@@ -60,24 +58,109 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
                 p.screen.take_dirty();
                 state.notice = Some(format!("pane {} {end}", pane + 1));
                 p.child = ChildState::Ended(end);
+                p.working = false;
+                p.delivery = None;
+                p.bridge_connected = false;
                 state.needs_redraw = true;
             }
             Vec::new()
         }
-        AppEvent::Signal(_) => quit(state),
-        AppEvent::Timer => match state.resize_due {
-            Some(due) if due <= now => {
+        AppEvent::Bridge(request) => relay_actions::on_request(state, request),
+        AppEvent::Signal(_) => return quit(state),
+        AppEvent::PlanChanged(load) => {
+            plan_actions::on_changed(state, load, now);
+            Vec::new()
+        }
+        // Only the current child's session counts: a restarted pane has a new one.
+        AppEvent::SessionFound {
+            pane,
+            generation,
+            session,
+        } => state
+            .panes
+            .get(pane)
+            .filter(|p| p.generation == generation)
+            .map(|p| {
+                vec![Effect::RecordSession {
+                    agent: p.spec.name.clone(),
+                    session,
+                }]
+            })
+            .unwrap_or_default(),
+        AppEvent::Timer => {
+            let mut effects = expire_activity(state, now);
+            plan_actions::expire(state, now);
+            if state.resize_due.is_some_and(|due| due <= now) {
                 state.resize_due = None;
-                apply_layout(state)
+                effects.extend(apply_layout(state));
             }
-            _ => Vec::new(),
-        },
+            effects
+        }
+    };
+    if !state.quitting {
+        effects.extend(delivery::pump(state, now));
     }
+    plan_actions::wrap_rows(state);
+    effects
 }
 
 /// The earliest time `update` wants an [`AppEvent::Timer`].
-pub fn next_deadline(state: &AppState) -> Option<Instant> {
-    state.resize_due
+pub fn next_deadline(state: &AppState, now: Instant) -> Option<Instant> {
+    let working_ends = state
+        .panes
+        .iter()
+        .filter(|p| p.working)
+        .filter_map(|p| p.last_output.map(|t| t + WORKING_WINDOW));
+    [
+        state.resize_due,
+        delivery::next_deadline(state, now),
+        state.plan.highlight_until,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(working_ends)
+    .min()
+}
+
+/// A pane printed something: it is working, and a bell asks for attention.
+fn on_output(state: &mut AppState, pane: usize, generation: u32, now: Instant) {
+    let focused = state.focused_agent() == Some(pane);
+    let Some(p) = state
+        .panes
+        .get_mut(pane)
+        .filter(|p| p.generation == generation)
+    else {
+        return;
+    };
+    p.screen.take_dirty();
+    p.last_output = Some(now);
+    p.working = true;
+    if p.screen.lock().take_bell() && !focused {
+        p.attention = true;
+    }
+    state.needs_redraw = true;
+}
+
+/// Panes quiet for [`WORKING_WINDOW`] are waiting for the human; an
+/// unfocused one that just became so is highlighted until focused.
+fn expire_activity(state: &mut AppState, now: Instant) -> Vec<Effect> {
+    let focused = state.focused_agent();
+    let mut quiet = Vec::new();
+    for (index, pane) in state.panes.iter_mut().enumerate() {
+        if pane.working && pane.last_output.is_none_or(|t| t + WORKING_WINDOW <= now) {
+            pane.working = false;
+            if focused != Some(index) && pane.child == ChildState::Running {
+                pane.attention = true;
+            }
+            state.needs_redraw = true;
+            quiet.push(index);
+        }
+    }
+    // A turn ended: the worker may have printed the done signal.
+    quiet
+        .into_iter()
+        .flat_map(|index| workflow::on_worker_quiet(state, index))
+        .collect()
 }
 
 fn quit(state: &mut AppState) -> Vec<Effect> {
@@ -85,7 +168,7 @@ fn quit(state: &mut AppState) -> Vec<Effect> {
     vec![Effect::Quit]
 }
 
-fn on_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
+fn on_key(state: &mut AppState, key: &KeyEvent, now: Instant) -> Vec<Effect> {
     // A notice answers the previous action; the next key makes it stale.
     if state.notice.take().is_some() {
         state.needs_redraw = true;
@@ -97,13 +180,19 @@ fn on_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
                 state.needs_redraw = true;
                 return Vec::new();
             }
-            send_key(state, key)
+            if state.bridge.focused {
+                return bridge_key(state, key);
+            }
+            if state.plan.focused {
+                return plan_actions::on_key(state, key);
+            }
+            send_key(state, key, now)
         }
         Mode::Prefix => {
             state.mode = Mode::Normal;
             state.needs_redraw = true;
             if let Some(command) = state.keymap.after_prefix(key) {
-                run_command(state, command)
+                run_command(state, command, now)
             } else {
                 if key.code != KeyCode::Esc {
                     state.notice = Some(format!(
@@ -131,7 +220,60 @@ fn on_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
                 Vec::new()
             }
         }
+        Mode::Edit => editor::on_key(state, key),
     }
+}
+
+/// Keys while the bridge pane has the focus.
+fn bridge_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
+    state.needs_redraw = true;
+    match key.code {
+        KeyCode::Char('j') | KeyCode::Down => move_selection(state, 1),
+        KeyCode::Char('k') | KeyCode::Up => move_selection(state, -1),
+        KeyCode::Enter | KeyCode::Char('a') => {
+            if let Some(id) = relay_actions::selected_pending(state) {
+                return relay_actions::approve(state, id);
+            }
+        }
+        KeyCode::Char('e') => {
+            if let Some(id) = relay_actions::selected_pending(state) {
+                relay_actions::open_editor(state, EditPurpose::Edit(id));
+            }
+        }
+        KeyCode::Char('x') => {
+            if let Some(id) = relay_actions::selected_pending(state) {
+                relay_actions::open_editor(state, EditPurpose::Reject(id));
+            }
+        }
+        KeyCode::Char('m') => {
+            relay_actions::open_editor(state, EditPurpose::Compose { target: None });
+        }
+        KeyCode::Char('A') => return relay_actions::toggle_auto(state),
+        KeyCode::Char('D') => return relay_actions::toggle_auto_direction(state),
+        KeyCode::Char(' ') => return relay_actions::toggle_pause(state),
+        KeyCode::Esc => {}
+        _ => {
+            state.notice = Some(
+                "bridge keys: j/k select · Enter approve · e edit · x reject · m write · A auto · D auto this direction · space pause".into(),
+            );
+        }
+    }
+    Vec::new()
+}
+
+/// Moves the selection `by` messages (positive = newer).
+fn move_selection(state: &mut AppState, by: isize) {
+    let messages = state.relay.messages();
+    if messages.is_empty() {
+        return;
+    }
+    let current = state
+        .bridge
+        .selected
+        .and_then(|id| messages.iter().position(|m| m.id == id))
+        .unwrap_or(messages.len() - 1);
+    let next = current.saturating_add_signed(by).min(messages.len() - 1);
+    state.bridge.selected = Some(messages[next].id);
 }
 
 fn key_name(key: &KeyEvent) -> String {
@@ -141,41 +283,95 @@ fn key_name(key: &KeyEvent) -> String {
     }
 }
 
-fn send_key(state: &AppState, key: &KeyEvent) -> Vec<Effect> {
-    let Some(pane) = state.panes.get(state.focused) else {
+fn send_key(state: &mut AppState, key: &KeyEvent, now: Instant) -> Vec<Effect> {
+    let Some(index) = state.focused_agent() else {
         return Vec::new();
     };
-    let modes = pane.screen.lock().input_modes();
+    let modes = state.panes[index].screen.lock().input_modes();
     KeyEncoder::encode(key, &modes)
-        .map(|bytes| {
-            vec![Effect::SendInput {
-                pane: state.focused,
-                bytes,
-            }]
-        })
+        .map(|bytes| human_input(state, index, bytes, now))
         .unwrap_or_default()
 }
 
-fn on_paste(state: &mut AppState, text: &str) -> Vec<Effect> {
+/// Input from the human for pane `index`: held back while a delivery is
+/// between its paste and its Enter, so the two never interleave.
+fn human_input(state: &mut AppState, index: usize, bytes: Vec<u8>, now: Instant) -> Vec<Effect> {
+    let pane = &mut state.panes[index];
+    pane.last_input = Some(now);
+    if pane.delivery.is_some() {
+        pane.held_input.extend(bytes);
+        return Vec::new();
+    }
+    vec![Effect::SendInput { pane: index, bytes }]
+}
+
+fn on_paste(state: &mut AppState, text: &str, now: Instant) -> Vec<Effect> {
+    if state.mode == Mode::Edit {
+        editor::on_paste(state, text);
+        return Vec::new();
+    }
     if state.mode != Mode::Normal {
         return Vec::new();
     }
-    let Some(pane) = state.panes.get(state.focused) else {
+    let Some(index) = state.focused_agent() else {
         return Vec::new();
     };
-    let modes = pane.screen.lock().input_modes();
-    vec![Effect::SendInput {
-        pane: state.focused,
-        bytes: encode_paste(text, &modes),
-    }]
+    let modes = state.panes[index].screen.lock().input_modes();
+    human_input(state, index, encode_paste(text, &modes), now)
 }
 
-fn run_command(state: &mut AppState, command: Command) -> Vec<Effect> {
+fn run_command(state: &mut AppState, command: Command, now: Instant) -> Vec<Effect> {
     let count = state.panes.len();
+    // Focus cycles through the agents, then the bridge pane, then the plan.
+    let slots = count + usize::from(state.bridge.shown) + usize::from(state.plan.shown);
+    let slot = if state.bridge.focused {
+        count
+    } else if state.plan.focused {
+        count + usize::from(state.bridge.shown)
+    } else {
+        state.focused
+    };
     match command {
         Command::FocusNext | Command::FocusPrev | Command::FocusPane(_) if count == 0 => Vec::new(),
-        Command::FocusNext => focus(state, (state.focused + 1) % count),
-        Command::FocusPrev => focus(state, (state.focused + count - 1) % count),
+        Command::FocusNext => focus_slot(state, (slot + 1) % slots),
+        Command::FocusPrev => focus_slot(state, (slot + slots - 1) % slots),
+        Command::FocusBridge => {
+            if state.bridge.shown {
+                focus_slot(state, count)
+            } else {
+                state.notice = Some("the bridge pane needs two or more agents".into());
+                Vec::new()
+            }
+        }
+        Command::FocusPlan => {
+            if state.plan.shown {
+                focus_slot(state, slots - 1)
+            } else {
+                state.notice = Some("the plan pane needs two or more agents".into());
+                Vec::new()
+            }
+        }
+        Command::ApproveOldest => match relay_actions::oldest_pending(state) {
+            Some(id) => relay_actions::approve(state, id),
+            None => Vec::new(),
+        },
+        Command::RejectOldest => {
+            if let Some(id) = relay_actions::oldest_pending(state) {
+                relay_actions::open_editor(state, EditPurpose::Reject(id));
+            }
+            Vec::new()
+        }
+        Command::EditOldest => {
+            if let Some(id) = relay_actions::oldest_pending(state) {
+                relay_actions::open_editor(state, EditPurpose::Edit(id));
+            }
+            Vec::new()
+        }
+        Command::Compose => {
+            let target = state.focused_agent();
+            relay_actions::open_editor(state, EditPurpose::Compose { target });
+            Vec::new()
+        }
         Command::FocusPane(index) => {
             if index < count {
                 focus(state, index)
@@ -188,11 +384,15 @@ fn run_command(state: &mut AppState, command: Command) -> Vec<Effect> {
             state.zoomed = !state.zoomed;
             apply_layout(state)
         }
+        Command::EnterScroll | Command::Restart if state.focused_agent().is_none() => {
+            state.notice = Some("focus an agent pane first (o, or 1-9)".into());
+            Vec::new()
+        }
         Command::EnterScroll => {
             state.mode = Mode::Scroll;
             Vec::new()
         }
-        Command::Restart => restart(state),
+        Command::Restart => restart(state, now),
         Command::Quit => {
             if state.running_count() > 0 {
                 state.mode = Mode::ConfirmQuit;
@@ -205,15 +405,43 @@ fn run_command(state: &mut AppState, command: Command) -> Vec<Effect> {
             state.mode = Mode::Help;
             Vec::new()
         }
-        Command::SendPrefix => vec![Effect::SendInput {
-            pane: state.focused,
-            bytes: vec![state.keymap.prefix_byte()],
-        }],
+        // Encoded like any typed key, so a configured prefix (C-b, F12)
+        // reaches the pane as the bytes that key sends.
+        Command::SendPrefix => {
+            let key = state.keymap.prefix_event();
+            send_key(state, &key, now)
+        }
     }
+}
+
+/// Focuses agent pane `slot`; past the agents come the bridge pane and
+/// then the plan pane, each when shown.
+fn focus_slot(state: &mut AppState, slot: usize) -> Vec<Effect> {
+    let count = state.panes.len();
+    if slot >= count {
+        if slot == count && state.bridge.shown {
+            state.bridge.focused = true;
+            state.plan.focused = false;
+        } else {
+            plan_actions::focus(state);
+        }
+        state.needs_redraw = true;
+        return if state.zoomed {
+            apply_layout(state)
+        } else {
+            Vec::new()
+        };
+    }
+    focus(state, slot)
 }
 
 fn focus(state: &mut AppState, index: usize) -> Vec<Effect> {
     state.focused = index;
+    state.bridge.focused = false;
+    state.plan.focused = false;
+    if let Some(pane) = state.panes.get_mut(index) {
+        pane.attention = false;
+    }
     state.needs_redraw = true;
     // The zoomed view follows the focus, so the zoomed pane's size moves.
     if state.zoomed {
@@ -223,7 +451,7 @@ fn focus(state: &mut AppState, index: usize) -> Vec<Effect> {
     }
 }
 
-fn restart(state: &mut AppState) -> Vec<Effect> {
+fn restart(state: &mut AppState, now: Instant) -> Vec<Effect> {
     let index = state.focused;
     let Some(size) = state.panes.get(index).map(|p| p.size) else {
         return Vec::new();
@@ -240,6 +468,7 @@ fn restart(state: &mut AppState) -> Vec<Effect> {
     pane.generation += 1;
     pane.screen = screen;
     pane.child = ChildState::Running;
+    pane.started_at = now;
     state.notice = Some(format!("pane {} restarted", index + 1));
     vec![Effect::Spawn { pane: index }]
 }
@@ -262,7 +491,10 @@ fn apply_layout(state: &mut AppState) -> Vec<Effect> {
 }
 
 fn on_scroll_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
-    let pane = state.focused;
+    let Some(pane) = state.focused_agent() else {
+        state.mode = Mode::Normal;
+        return Vec::new();
+    };
     let page = state
         .panes
         .get(pane)
@@ -285,7 +517,20 @@ fn on_scroll_key(state: &mut AppState, key: &KeyEvent) -> Vec<Effect> {
 }
 
 fn on_mouse(state: &mut AppState, mouse: MouseEvent) -> Vec<Effect> {
-    let layout = frame_layout(state.area(), state.panes.len(), state.zoomed_pane());
+    let layout = state.frame_layout();
+    if let Some(effects) = plan_actions::on_mouse(state, &layout, &mouse) {
+        return effects;
+    }
+    if matches!(mouse.kind, MouseEventKind::Down(_))
+        && layout
+            .bridge
+            .is_some_and(|r| r.contains((mouse.column, mouse.row).into()))
+    {
+        state.bridge.focused = true;
+        state.plan.focused = false;
+        state.needs_redraw = true;
+        return Vec::new();
+    }
     let hit = layout.panes.iter().enumerate().find_map(|(i, rect)| {
         rect.filter(|r| r.contains((mouse.column, mouse.row).into()))
             .map(|r| (i, r))
@@ -293,9 +538,8 @@ fn on_mouse(state: &mut AppState, mouse: MouseEvent) -> Vec<Effect> {
     let Some((index, rect)) = hit else {
         return Vec::new();
     };
-    if matches!(mouse.kind, MouseEventKind::Down(_)) && index != state.focused {
-        state.focused = index;
-        state.needs_redraw = true;
+    if matches!(mouse.kind, MouseEventKind::Down(_)) && state.focused_agent() != Some(index) {
+        focus(state, index);
     }
     let area = inner(rect);
     let pane = &state.panes[index];
@@ -337,14 +581,19 @@ mod tests {
     use crate::pane::ChildEnd;
     use crossterm::event::{KeyModifiers, MouseButton};
 
+    /// `n` panes without the bridge and plan panes, so sizes are the
+    /// plain grid's.
     fn state(n: usize) -> AppState {
         let specs = (0..n)
-            .map(|i| PaneSpec {
-                title: format!("p{i}"),
-                program: PaneProgram::Shell("true".into()),
-            })
+            .map(|i| PaneSpec::new(&format!("p{i}"), PaneProgram::Shell("true".into())))
             .collect();
-        AppState::new(specs, (200, 50), 100)
+        let mut s = AppState::new(specs, (200, 50), 100);
+        s.bridge.shown = false;
+        s.plan.shown = false;
+        for i in 0..n {
+            s.panes[i].size = s.layout_size(i, n);
+        }
+        s
     }
 
     fn key(code: KeyCode) -> AppEvent {
@@ -404,7 +653,7 @@ mod tests {
             }]
         );
         assert_eq!(s.mode, Mode::Normal);
-        let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('x'))]);
+        let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('y'))]);
         assert!(fx.is_empty());
         assert!(s.notice.as_deref().is_some_and(|n| n.contains("not bound")));
         assert_eq!(s.mode, Mode::Normal);
@@ -448,7 +697,7 @@ mod tests {
             );
         }
         assert!(update(&mut s, AppEvent::Timer, t0 + Duration::from_millis(20)).is_empty());
-        let due = next_deadline(&s).expect("a resize is pending");
+        let due = next_deadline(&s, Instant::now()).expect("a resize is pending");
         let fx = update(&mut s, AppEvent::Timer, due);
         // 120 columns is too narrow for two 80-column panes: stacked.
         assert_eq!(

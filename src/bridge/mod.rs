@@ -10,4 +10,9 @@
 //! - `mcp_server`: the stdio MCP server (`loop-tui mcp-bridge`) built with rmcp.
 
 pub mod client;
+pub mod journal;
+pub mod listener;
+pub mod mcp_server;
 pub mod protocol;
+pub mod relay;
+pub mod sanitize;

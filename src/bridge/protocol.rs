@@ -46,6 +46,9 @@ pub enum BridgeCall {
     Receive,
     /// Run id, agents, their states, pending counts and relay mode.
     Status,
+    /// The agent's MCP client finished initialising with `mcp-bridge`: its
+    /// bridge tools are being loaded. loop-tui shows the agent as connected.
+    Hello,
 }
 
 /// The answer to one request: text for the model, and whether it is an
@@ -89,6 +92,9 @@ mod tests {
         let line = serde_json::to_string(&request).unwrap();
         assert!(!line.contains('\n'), "one request is one line: {line}");
         assert!(line.contains(r#""type":"send""#), "{line}");
-        assert_eq!(serde_json::from_str::<BridgeRequest>(&line).unwrap(), request);
+        assert_eq!(
+            serde_json::from_str::<BridgeRequest>(&line).unwrap(),
+            request
+        );
     }
 }

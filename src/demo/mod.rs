@@ -1,9 +1,20 @@
 //! The built-in demo agent: a scripted stand-in for a coding agent TUI, so
 //! loop-tui can be tried and tested end to end without API keys or network.
 //!
+//! Given a peer (`--peer`), the agent talks to it through loop-tui's real
+//! bridge, as a real agent's `send_message` tool would: a worker sends each
+//! task typed by the human to its peer for review, a reviewer answers each
+//! delivered message with a scripted review, and the worker takes the
+//! review without answering, so every task makes one round trip through
+//! the human's approve / edit / reject.
+//!
 //! `mod.rs` owns the terminal and the event loop, `state` the plain state
-//! and its updates, `view` the drawing and `script` the canned replies.
+//! and its updates, `view` the drawing, `script` the canned replies,
+//! `inbox` the recognition of loop-tui's deliveries and `bridge` the
+//! bridge calls made on background threads.
 
+mod bridge;
+mod inbox;
 mod script;
 mod state;
 mod view;
@@ -20,22 +31,35 @@ use crossterm::terminal::{
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 
+use bridge::Bridge;
 pub use script::scripted_reply;
 use state::{DemoState, Flow};
 
-/// Runs the demo agent on the current terminal (stdin/stdout are a PTY) until the user quits.
-pub fn run_demo_agent(name: &str) -> anyhow::Result<()> {
+/// Runs the demo agent on the current terminal (stdin/stdout are a PTY)
+/// until the user quits. With a `peer`, messages go through the bridge
+/// loop-tui described in the environment; without loop-tui each attempt
+/// shows why it failed in the transcript.
+pub fn run_demo_agent(name: &str, peer: Option<&str>) -> anyhow::Result<()> {
+    let bridge = Bridge::from_env();
+    let state = DemoState::with_peer(name, peer, bridge.describe());
     let _guard = TerminalGuard::enter()?;
     let mut terminal =
         Terminal::new(CrosstermBackend::new(io::stdout())).context("creating the terminal")?;
-    event_loop(&mut terminal, DemoState::new(name))
+    event_loop(&mut terminal, state, &bridge)
 }
 
 fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     mut state: DemoState,
+    bridge: &Bridge,
 ) -> anyhow::Result<()> {
     loop {
+        for outgoing in std::mem::take(&mut state.outbox) {
+            bridge.send(outgoing);
+        }
+        for (call, result) in bridge.results() {
+            state.call_finished(call, result);
+        }
         terminal
             .draw(|frame| view::draw(frame, &state))
             .context("drawing")?;

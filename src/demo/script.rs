@@ -41,9 +41,82 @@ pub fn scripted_reply(name: &str, input: &str, n: usize) -> String {
     format!("{name}: got \"{}\". {template}", echo(input))
 }
 
+/// How many words of a task the review request quotes: enough to say what
+/// the change is about, short enough to read at a glance in the bridge pane.
+const SUMMARY_WORDS: usize = 12;
+
+/// The reviewer's findings, one per review in turn: each is one concrete
+/// issue and a verdict, which is what a useful review says.
+const FINDINGS: [(&str, &str); 3] = [
+    (
+        "the new code path has no test for empty input; please add one.",
+        "approve once that test is in.",
+    ),
+    (
+        "the error message does not say which value was wrong; include it.",
+        "approve with that change.",
+    ),
+    (
+        "this allocates a new buffer on every call; reuse the existing one.",
+        "fine to merge after that.",
+    ),
+];
+
+/// What the worker says in its own pane when it takes on a task typed by
+/// the human.
+pub fn task_reply(peer: &str, task: &str) -> String {
+    format!(
+        "On it: \"{}\". I made the change and added a test; asking {peer} to review it.",
+        summarize(task, ECHO_WORDS)
+    )
+}
+
+/// The message the worker sends its peer about a task.
+pub fn review_request(task: &str) -> String {
+    format!(
+        "Please review: {}. I changed the code for it and added a unit test; does it handle the edge cases?",
+        summarize(task, SUMMARY_WORDS)
+    )
+}
+
+/// What the reviewer says in its own pane when a message arrives.
+pub fn review_reply(id: u64, from: &str) -> String {
+    format!("Reviewing #{id} from {from}: I found one issue and am sending my review to {from}.")
+}
+
+/// The review the reviewer sends back; `n` is how many reviews it gave
+/// before, so consecutive reviews differ but every run is the same.
+pub fn review_message(id: u64, n: usize) -> String {
+    let (finding, verdict) = FINDINGS[n % FINDINGS.len()];
+    format!("Review of #{id}: {finding} Verdict: {verdict}")
+}
+
+/// The worker's answer to a message from its peer. It sends nothing back,
+/// which is what keeps the demo to one round trip per task.
+pub fn thanks(id: u64, from: &str) -> String {
+    format!("Thanks — applying the review (#{id} from {from}). Nothing new to tell {from}, so I send no reply.")
+}
+
+/// An agent's answer to being told the human rejected its message.
+pub fn rejected_reply(id: u64, reason: Option<&str>) -> String {
+    match reason {
+        Some(reason) => format!(
+            "Understood: the human rejected #{id} ({reason}). I won't send it again; I'll rework it as asked."
+        ),
+        None => format!(
+            "Understood: the human rejected #{id}. I won't send it again; tell me what to do instead."
+        ),
+    }
+}
+
+/// An agent's answer to being told the human edited its message.
+pub fn edited_reply(id: u64, to: &str) -> String {
+    format!("Noted: the human edited #{id} before {to} got it; I'll go by the edited version.")
+}
+
 /// Decides the flavour of the agent from its name, so `reviewer` or
 /// `critic` panes sound like reviewers without any extra configuration.
-fn is_reviewer(name: &str) -> bool {
+pub fn is_reviewer(name: &str) -> bool {
     let lower = name.to_lowercase();
     ["review", "critic", "check"]
         .iter()
@@ -52,17 +125,22 @@ fn is_reviewer(name: &str) -> bool {
 
 /// The first few words of the input, with an ellipsis when some were cut.
 fn echo(input: &str) -> String {
+    summarize(input, ECHO_WORDS)
+}
+
+/// The first `count` words of `input`, with an ellipsis when some were cut.
+fn summarize(input: &str, count: usize) -> String {
     let words: Vec<&str> = input.split_whitespace().collect();
-    let mut echoed = words
+    let mut summary = words
         .iter()
-        .take(ECHO_WORDS)
+        .take(count)
         .copied()
         .collect::<Vec<_>>()
         .join(" ");
-    if words.len() > ECHO_WORDS {
-        echoed.push('…');
+    if words.len() > count {
+        summary.push('…');
     }
-    echoed
+    summary
 }
 
 /// FNV-1a, because the standard hasher is not guaranteed to be stable
@@ -133,6 +211,24 @@ mod tests {
         assert!(WORKER_TEMPLATES
             .iter()
             .any(|t| Some((*t).to_owned()) == body(&worker)));
+    }
+
+    #[test]
+    fn review_texts_quote_the_task_and_cycle_findings() {
+        assert_eq!(
+            review_request("add a --verbose flag"),
+            "Please review: add a --verbose flag. I changed the code for it and added a unit test; does it handle the edge cases?"
+        );
+        assert!(task_reply("reviewer", "add a --verbose flag")
+            .starts_with("On it: \"add a --verbose flag\"."));
+        let first = review_message(1, 0);
+        assert!(
+            first.starts_with("Review of #1: the new code path"),
+            "{first}"
+        );
+        assert!(first.contains("Verdict: "), "{first}");
+        assert_ne!(review_message(3, 1), review_message(3, 2));
+        assert_eq!(review_message(5, 0), review_message(5, FINDINGS.len()));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::state::{DemoState, Role, SPINNER_FRAMES};
+use super::state::{DemoState, Message, Role, SPINNER_FRAMES};
 
 /// Truecolor accents; the agent name picks one so that two demo agents side
 /// by side are easy to tell apart.
@@ -21,12 +21,16 @@ const ACCENTS: [Color; 4] = [
 const PROMPT: &str = "❯ ";
 /// Width of the `> ` and `● ` prefixes, also the indent of wrapped lines.
 const PREFIX_WIDTH: usize = 2;
+/// The banner's three lines and a blank line below them.
+const BANNER_ROWS: u16 = 4;
+/// The task suggested in the worker's banner.
+pub const EXAMPLE_TASK: &str = "add a --verbose flag";
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, state: &DemoState) {
     let accent = accent(&state.name);
     let [banner, conversation, input, hint] = Layout::vertical([
-        Constraint::Length(3),
+        Constraint::Length(BANNER_ROWS),
         Constraint::Min(0),
         Constraint::Length(3),
         Constraint::Length(1),
@@ -49,19 +53,45 @@ fn dim() -> Style {
 }
 
 fn draw_banner(frame: &mut Frame, area: Rect, state: &DemoState, accent: Color) {
-    let lines = vec![
-        Line::from(vec![
-            Span::styled("✻ ", Style::new().fg(accent)),
-            Span::styled(
-                format!("demo-agent {}", state.name),
-                Style::new().fg(accent).add_modifier(Modifier::BOLD),
-            ),
-        ]),
-        Line::styled(
+    let mut lines = vec![Line::from(vec![
+        Span::styled("✻ ", Style::new().fg(accent)),
+        Span::styled(
+            format!("demo-agent {}", state.name),
+            Style::new().fg(accent).add_modifier(Modifier::BOLD),
+        ),
+    ])];
+    // The second line tells a newcomer what to do in this pane, which is
+    // the whole point of the demo.
+    match &state.peer {
+        Some(peer) if state.is_reviewer() => {
+            lines.push(Line::raw(format!(
+                "I review what {peer} sends me through the bridge and answer with a review."
+            )));
+        }
+        Some(peer) => {
+            lines.push(Line::from(vec![
+                Span::raw("type a task, e.g. "),
+                Span::styled(
+                    format!("`{EXAMPLE_TASK}`"),
+                    Style::new().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(format!(", and I ask {peer} to review it")),
+            ]));
+        }
+        None => lines.push(Line::styled(
             "scripted demo agent · no API key needed · /exit to quit",
             dim(),
-        ),
-    ];
+        )),
+    }
+    if !state.bridge_status.is_empty() {
+        lines.push(Line::styled(
+            format!(
+                "{} · scripted, no API key · /exit quits",
+                state.bridge_status
+            ),
+            dim(),
+        ));
+    }
     frame.render_widget(Paragraph::new(lines), area);
 }
 
@@ -79,15 +109,17 @@ fn conversation_lines(state: &DemoState, width: usize, accent: Color) -> Vec<Lin
     let text_width = width.saturating_sub(PREFIX_WIDTH).max(1);
     let mut lines = Vec::new();
     for (i, message) in state.messages.iter().enumerate() {
-        // A blank line before each new user turn keeps exchanges apart.
-        if i > 0 && message.role == Role::User {
+        // A blank line before each new turn (anything not written by this
+        // agent) keeps exchanges apart.
+        if i > 0 && !matches!(message.role, Role::Agent | Role::Tool { .. }) {
             lines.push(Line::default());
         }
-        let (prefix, prefix_style, text_style) = match message.role {
-            Role::User => ("> ", dim(), Style::new().add_modifier(Modifier::BOLD)),
-            Role::Agent => ("● ", Style::new().fg(accent), Style::new()),
-        };
-        for (j, part) in wrap(&message.text, text_width).into_iter().enumerate() {
+        let (prefix, prefix_style, text, text_style) = entry_style(message, accent);
+        for (j, part) in text
+            .lines()
+            .flat_map(|line| wrap(line, text_width))
+            .enumerate()
+        {
             let lead = if j == 0 { prefix } else { "  " };
             lines.push(Line::from(vec![
                 Span::styled(lead, prefix_style),
@@ -106,6 +138,49 @@ fn conversation_lines(state: &DemoState, width: usize, accent: Color) -> Vec<Lin
         ]));
     }
     lines
+}
+
+/// How an entry is drawn: its prefix, the prefix's style, its text and
+/// the text's style.
+fn entry_style(message: &Message, accent: Color) -> (&'static str, Style, String, Style) {
+    let notice = Style::new().fg(Color::Yellow);
+    match &message.role {
+        Role::User => (
+            "> ",
+            dim(),
+            message.text.clone(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Role::Agent => (
+            "● ",
+            Style::new().fg(accent),
+            message.text.clone(),
+            Style::new(),
+        ),
+        Role::Received { id, from } => (
+            "◀ ",
+            Style::new().fg(Color::Cyan),
+            format!("message #{id} from {from}:\n{}", message.text),
+            Style::new().fg(Color::Cyan),
+        ),
+        Role::Notice => ("! ", notice, message.text.clone(), notice),
+        Role::Tool { target, result, .. } => {
+            let call = format!("send_message({target})");
+            let (text, style) = match result {
+                None => (format!("{call} …"), dim()),
+                Some(Ok(answer)) => (format!("{call}: {}", first_sentence(answer)), dim()),
+                Some(Err(err)) => (format!("{call} failed: {err}"), Style::new().fg(Color::Red)),
+            };
+            ("→ ", style, text, style)
+        }
+    }
+}
+
+/// The first sentence of a tool's answer: what happened, without the
+/// advice for the model that follows it.
+fn first_sentence(text: &str) -> &str {
+    let text = text.trim();
+    text.split_once(". ").map_or(text, |(first, _)| first)
 }
 
 /// Greedy word wrap by display width; words longer than a line are split.
@@ -157,7 +232,10 @@ fn draw_input(frame: &mut Frame, area: Rect, state: &DemoState, accent: Color) {
     // One column is kept free after the text so the cursor stays inside the
     // box; long input scrolls horizontally, showing its end.
     let room = usize::from(inner.width).saturating_sub(PROMPT.width() + 1);
-    let shown = tail_fitting(&state.input, room);
+    // A pasted message keeps its line breaks for the agent to read; the
+    // one-line box shows them as spaces.
+    let flat = state.input.replace('\n', " ");
+    let shown = tail_fitting(&flat, room);
     let line = Line::from(vec![
         Span::styled(PROMPT, Style::new().fg(accent).add_modifier(Modifier::BOLD)),
         Span::raw(shown),
@@ -194,7 +272,7 @@ fn draw_hint(frame: &mut Frame, area: Rect, state: &DemoState) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::state::{Message, Thinking};
+    use crate::demo::state::Thinking;
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
     use std::time::Instant;
@@ -230,13 +308,13 @@ mod tests {
         let screen = lines.join("\n");
         assert!(lines[0].starts_with("✻ demo-agent worker"), "{screen}");
         assert!(lines[1].contains("no API key needed"), "{screen}");
-        assert!(lines[3].starts_with("> fix the failing test"), "{screen}");
+        assert!(lines[4].starts_with("> fix the failing test"), "{screen}");
         assert!(
-            lines[4].starts_with("● worker: got \"fix the failing test\""),
+            lines[5].starts_with("● worker: got \"fix the failing test\""),
             "{screen}"
         );
         assert!(
-            lines[5].starts_with("  "),
+            lines[6].starts_with("  "),
             "wrapped reply is indented: {screen}"
         );
         assert!(
@@ -256,8 +334,9 @@ mod tests {
     fn render_shows_spinner_while_thinking() {
         let mut state = sample_state();
         state.thinking = Some(Thinking {
-            input: "x".to_owned(),
             started: Instant::now(),
+            reply: "x".to_owned(),
+            send: None,
         });
         state.spinner_frame = 2;
         state.queued.push_back("later".to_owned());
@@ -300,11 +379,103 @@ mod tests {
         }
         let mut thinking = sample_state();
         thinking.thinking = Some(Thinking {
-            input: "x".to_owned(),
             started: Instant::now(),
+            reply: "x".to_owned(),
+            send: None,
         });
         render(&thinking, 1, 1);
         render(&thinking, 10, 3);
+    }
+
+    #[test]
+    fn the_worker_banner_says_what_to_type_and_where_the_bridge_is() {
+        let state =
+            DemoState::with_peer("worker", Some("reviewer"), "bridge: loop-tui run r1".into());
+        let (lines, _) = render(&state, 80, 15);
+        assert!(
+            lines[1].starts_with(
+                "type a task, e.g. `add a --verbose flag`, and I ask reviewer to review it"
+            ),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[2].starts_with("bridge: loop-tui run r1"),
+            "{lines:#?}"
+        );
+        let reviewer = DemoState::with_peer("reviewer", Some("worker"), String::new());
+        let (lines, _) = render(&reviewer, 80, 15);
+        assert!(
+            lines[1].starts_with("I review what worker sends me"),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn received_messages_notices_and_tool_calls_are_told_apart() {
+        let mut state = DemoState::new("reviewer");
+        state.messages = vec![
+            Message {
+                role: Role::Received {
+                    id: 3,
+                    from: "worker".into(),
+                },
+                text: "Please review: x.\nSecond line.".into(),
+            },
+            Message {
+                role: Role::Tool {
+                    call: 1,
+                    target: "worker".into(),
+                    result: Some(Ok("queued for human approval as #4. The human will".into())),
+                },
+                text: "Review of #3".into(),
+            },
+            Message {
+                role: Role::Tool {
+                    call: 2,
+                    target: "worker".into(),
+                    result: None,
+                },
+                text: "again".into(),
+            },
+            Message {
+                role: Role::Tool {
+                    call: 3,
+                    target: "worker".into(),
+                    result: Some(Err("this process was not started by loop-tui".into())),
+                },
+                text: "again".into(),
+            },
+            Message {
+                role: Role::Notice,
+                text: "[loop-tui] your message #4 to worker was rejected by the human: no".into(),
+            },
+        ];
+        let (lines, _) = render(&state, 100, 20);
+        let conversation = lines[4..12].join("\n");
+        let expected = [
+            "◀ message #3 from worker:",
+            "  Please review: x.",
+            "  Second line.",
+            "→ send_message(worker): queued for human approval as #4",
+            "→ send_message(worker) …",
+            "→ send_message(worker) failed: this process was not started by loop-tui",
+            "",
+            "! [loop-tui] your message #4 to worker was rejected by the human: no",
+        ];
+        for (line, want) in lines[4..12].iter().zip(expected) {
+            assert_eq!(line.trim_end(), want, "{conversation}");
+        }
+    }
+
+    #[test]
+    fn a_pasted_message_shows_on_one_line_in_the_input_box() {
+        let mut state = DemoState::new("w");
+        state.input = "[loop-tui] header\nbody".into();
+        let (lines, _) = render(&state, 60, 15);
+        assert!(
+            lines[12].starts_with("│❯ [loop-tui] header body"),
+            "{lines:#?}"
+        );
     }
 
     #[test]

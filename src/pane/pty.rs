@@ -2,6 +2,7 @@
 //! the pane's emulator, the writer queue, resizing and ending the child.
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread;
@@ -67,6 +68,9 @@ pub enum PtyEvent {
 pub struct PtyProcess {
     master: Box<dyn MasterPty + Send>,
     writer: Sender<Vec<u8>>,
+    /// Bytes queued for the child and not yet written: a child that stops
+    /// reading its input makes this grow.
+    backlog: Arc<AtomicUsize>,
     pid: Option<u32>,
     size: PaneSize,
 }
@@ -87,6 +91,7 @@ impl PtyProcess {
         pane: PaneId,
         generation: u32,
         program: &PaneProgram,
+        env: &[(String, String)],
         size: PaneSize,
         screen: Arc<PaneScreen>,
         notify: F,
@@ -106,6 +111,9 @@ impl PtyProcess {
         cmd.env("COLORTERM", "truecolor");
         cmd.env_remove("TMUX");
         cmd.env_remove("TMUX_PANE");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
         let mut child = pair
             .slave
             .spawn_command(cmd)
@@ -123,18 +131,26 @@ impl PtyProcess {
             .take_writer()
             .context("failed to write to the PTY")?;
         let (write_tx, write_rx) = mpsc::channel::<Vec<u8>>();
-        spawn_writer(pane, writer, write_rx)?;
+        let backlog = Arc::new(AtomicUsize::new(0));
+        spawn_writer(pane, writer, write_rx, backlog.clone())?;
 
         let (drained_tx, drained_rx) = mpsc::channel::<()>();
-        let reply_tx = write_tx.clone();
+        // Answers to the child's queries go through the writer queue like
+        // input, and count in its backlog.
+        let reply = {
+            let (reply_tx, reply_backlog) = (write_tx.clone(), backlog.clone());
+            move |bytes: Vec<u8>| {
+                reply_backlog.fetch_add(bytes.len(), Ordering::Relaxed);
+                let _ = reply_tx.send(bytes);
+            }
+        };
         let on_output = notify.clone();
         let wake = move || on_output(PtyEvent::Output { pane, generation });
-        let sync_timer =
-            spawn_sync_timer(pane, Arc::clone(&screen), write_tx.clone(), wake.clone())?;
+        let sync_timer = spawn_sync_timer(pane, Arc::clone(&screen), reply.clone(), wake.clone())?;
         thread::Builder::new()
             .name(format!("pty-reader-{pane}"))
             .spawn(move || {
-                read_loop(reader, &screen, &reply_tx, &sync_timer, wake);
+                read_loop(reader, &screen, reply, &sync_timer, wake);
                 let _ = drained_tx.send(());
             })
             .context("failed to start the PTY reader thread")?;
@@ -157,6 +173,7 @@ impl PtyProcess {
         Ok(Self {
             master: pair.master,
             writer: write_tx,
+            backlog,
             pid,
             size,
         })
@@ -165,7 +182,14 @@ impl PtyProcess {
     /// Queues bytes for the child; never blocks, even if the child has
     /// stopped reading.
     pub fn write(&self, bytes: Vec<u8>) {
+        self.backlog.fetch_add(bytes.len(), Ordering::Relaxed);
         let _ = self.writer.send(bytes);
+    }
+
+    /// The count of queued, unwritten input bytes, shared so the app can
+    /// hold a delivery back while the child is not reading.
+    pub fn backlog(&self) -> Arc<AtomicUsize> {
+        self.backlog.clone()
     }
 
     /// Resizes the PTY (the child gets SIGWINCH) if the size really changed.
@@ -203,6 +227,7 @@ fn spawn_writer(
     pane: PaneId,
     mut writer: Box<dyn Write + Send>,
     queue: Receiver<Vec<u8>>,
+    backlog: Arc<AtomicUsize>,
 ) -> Result<()> {
     // Writing is its own thread: a child that stops reading its input must
     // stall only this queue, never the UI.
@@ -210,11 +235,9 @@ fn spawn_writer(
         .name(format!("pty-writer-{pane}"))
         .spawn(move || {
             while let Ok(bytes) = queue.recv() {
-                if writer
-                    .write_all(&bytes)
-                    .and_then(|()| writer.flush())
-                    .is_err()
-                {
+                let written = writer.write_all(&bytes).and_then(|()| writer.flush());
+                backlog.fetch_sub(bytes.len(), Ordering::Relaxed);
+                if written.is_err() {
                     break;
                 }
             }
@@ -226,7 +249,7 @@ fn spawn_writer(
 fn read_loop(
     mut reader: Box<dyn Read + Send>,
     screen: &PaneScreen,
-    replies: &Sender<Vec<u8>>,
+    reply: impl Fn(Vec<u8>),
     sync_timer: &Sender<Instant>,
     wake: impl Fn(),
 ) {
@@ -239,9 +262,9 @@ fn read_loop(
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let reply = screen.feed(&buf[..n]);
-        if !reply.is_empty() {
-            let _ = replies.send(reply);
+        let answer = screen.feed(&buf[..n]);
+        if !answer.is_empty() {
+            reply(answer);
         }
         // This thread blocks in `read` while an update is held back, so a
         // timer shows it if the child never ends it.
@@ -270,7 +293,7 @@ fn read_loop(
 fn spawn_sync_timer(
     pane: PaneId,
     screen: Arc<PaneScreen>,
-    replies: Sender<Vec<u8>>,
+    reply: impl Fn(Vec<u8>) + Send + 'static,
     wake: impl Fn() + Send + 'static,
 ) -> Result<Sender<Instant>> {
     let (tx, rx) = mpsc::channel::<Instant>();
@@ -283,9 +306,9 @@ fn spawn_sync_timer(
                     match rx.recv_timeout(wait) {
                         Ok(newer) => deadline = newer,
                         Err(RecvTimeoutError::Timeout) => {
-                            if let Some(reply) = screen.flush_expired_sync(Instant::now()) {
-                                if !reply.is_empty() {
-                                    let _ = replies.send(reply);
+                            if let Some(answer) = screen.flush_expired_sync(Instant::now()) {
+                                if !answer.is_empty() {
+                                    reply(answer);
                                 }
                                 if screen.mark_dirty() {
                                     wake();
@@ -346,10 +369,11 @@ mod tests {
                 "-c".into(),
                 "printf 'before\\033[?2026h held back'; sleep 60".into(),
             ]);
-            let process = PtyProcess::spawn(0, 0, &program, size, Arc::clone(&screen), move |e| {
-                let _ = tx.send(e);
-            })
-            .expect("spawn the child");
+            let process =
+                PtyProcess::spawn(0, 0, &program, &[], size, Arc::clone(&screen), move |e| {
+                    let _ = tx.send(e);
+                })
+                .expect("spawn the child");
             let shown = loop {
                 // Acknowledge the output as the app loop does, so the next
                 // change wakes this loop again.

@@ -1,6 +1,8 @@
 //! Rendering only: every frame is drawn from `&AppState`.
 
+pub mod bridge_view;
 mod overlay;
+pub mod plan_view;
 mod status_bar;
 pub mod term_view;
 
@@ -13,33 +15,74 @@ use ratatui::widgets::{Block, BorderType, Borders};
 use ratatui::Frame;
 
 use crate::app::state::{AppState, ChildState, Mode, PaneState};
-use crate::layout::{frame_layout, inner};
+use crate::config::Colour;
+use crate::layout::inner;
 
-/// The accent of the focused pane's border and of mode indicators.
+/// The default accent of the focused pane's border and of mode
+/// indicators; draw with [`accent`] so the configured theme applies.
 pub const ACCENT: Color = Color::Cyan;
 
+/// A theme colour as ratatui draws it.
+pub fn colour(c: Colour) -> Color {
+    match c {
+        Colour::Black => Color::Black,
+        Colour::Red => Color::Red,
+        Colour::Green => Color::Green,
+        Colour::Yellow => Color::Yellow,
+        Colour::Blue => Color::Blue,
+        Colour::Magenta => Color::Magenta,
+        Colour::Cyan => Color::Cyan,
+        Colour::Gray => Color::Gray,
+        Colour::DarkGray => Color::DarkGray,
+        Colour::LightRed => Color::LightRed,
+        Colour::LightGreen => Color::LightGreen,
+        Colour::LightYellow => Color::LightYellow,
+        Colour::LightBlue => Color::LightBlue,
+        Colour::LightMagenta => Color::LightMagenta,
+        Colour::LightCyan => Color::LightCyan,
+        Colour::White => Color::White,
+        Colour::Rgb(r, g, b) => Color::Rgb(r, g, b),
+    }
+}
+
+/// The accent colour of the configured theme.
+pub fn accent(state: &AppState) -> Color {
+    colour(state.theme.accent)
+}
+
 pub fn draw(frame: &mut Frame, state: &AppState) {
-    let layout = frame_layout(frame.area(), state.panes.len(), state.zoomed_pane());
+    let layout = state.frame_layout();
     for (index, rect) in layout.panes.iter().enumerate() {
         if let Some(rect) = rect {
             draw_pane(frame, state, index, *rect);
         }
     }
+    if let Some(rect) = layout.bridge {
+        bridge_view::render(state, rect, frame.buffer_mut());
+    }
+    if let Some(rect) = layout.plan {
+        plan_view::render(state, rect, frame.buffer_mut());
+    }
     status_bar::draw(frame, state, layout.status_bar);
     match state.mode {
         Mode::Help => overlay::help(frame, state),
         Mode::ConfirmQuit => overlay::confirm_quit(frame, state),
+        Mode::Edit => overlay::editor(frame, state),
         _ => {}
     }
 }
 
 fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
     let pane = &state.panes[index];
-    let focused = index == state.focused;
+    let focused = state.focused_agent() == Some(index);
     let emulator = pane.screen.lock();
     let offset = emulator.scroll_offset();
     let border_style = if focused {
-        Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
+        Style::new().fg(accent(state)).add_modifier(Modifier::BOLD)
+    } else if pane.attention {
+        Style::new()
+            .fg(colour(state.theme.attention))
+            .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::DarkGray)
     };
@@ -52,6 +95,7 @@ fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
         })
         .border_style(border_style)
         .title(pane_title(
+            state,
             pane,
             index,
             focused,
@@ -83,6 +127,7 @@ fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
 }
 
 fn pane_title<'a>(
+    state: &AppState,
     pane: &'a PaneState,
     index: usize,
     focused: bool,
@@ -92,14 +137,21 @@ fn pane_title<'a>(
     let name_style = if focused {
         Style::new()
             .fg(Color::Black)
-            .bg(ACCENT)
+            .bg(accent(state))
             .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::Gray)
     };
+    let theme = &state.theme;
     let state_style = match &pane.child {
-        ChildState::Running => Style::new().fg(Color::Green),
-        ChildState::Ended(crate::pane::ChildEnd::Exited(0)) => Style::new().fg(Color::Yellow),
+        ChildState::Running if pane.attention => Style::new()
+            .fg(Color::Black)
+            .bg(colour(theme.attention))
+            .add_modifier(Modifier::BOLD),
+        ChildState::Running if pane.working => Style::new().fg(colour(theme.working)),
+        ChildState::Running | ChildState::Ended(crate::pane::ChildEnd::Exited(0)) => {
+            Style::new().fg(colour(theme.waiting))
+        }
         _ => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
     };
     let mut name = format!(" {} {} ", index + 1, pane.spec.title);
@@ -109,10 +161,14 @@ fn pane_title<'a>(
     if !osc_title.is_empty() && osc_title != pane.spec.title {
         let _ = write!(name, "· {} ", sanitize_title(osc_title));
     }
-    Line::from(vec![
+    let mut spans = vec![
         Span::styled(name, name_style),
-        Span::styled(format!(" {} ", pane.child.label()), state_style),
-    ])
+        Span::styled(format!(" {} ", pane.activity_label()), state_style),
+    ];
+    if pane.bridge_connected {
+        spans.push(Span::styled("bridge✓ ", Style::new().fg(Color::Green)));
+    }
+    Line::from(spans)
 }
 
 /// A title set by a child is drawn in our border: keep it to one line of

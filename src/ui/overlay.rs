@@ -6,9 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::ACCENT;
-use crate::app::state::AppState;
-use crate::keymap::BINDINGS;
+use super::accent;
+use crate::app::state::{AppState, EditPurpose};
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height)])
@@ -20,7 +19,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     rect
 }
 
-fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'_>>, width: u16) {
+fn popup(frame: &mut Frame, accent: Color, title: &str, lines: Vec<Line<'_>>, width: u16) {
     let height = u16::try_from(lines.len())
         .unwrap_or(u16::MAX)
         .saturating_add(2);
@@ -34,7 +33,7 @@ fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'_>>, width: u16) {
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()
                 .border_type(BorderType::Rounded)
-                .border_style(Style::new().fg(ACCENT))
+                .border_style(Style::new().fg(accent))
                 .title(Span::styled(
                     title,
                     Style::new().add_modifier(Modifier::BOLD),
@@ -46,7 +45,7 @@ fn popup(frame: &mut Frame, title: &str, lines: Vec<Line<'_>>, width: u16) {
 
 pub fn help(frame: &mut Frame, state: &AppState) {
     let prefix = state.keymap.prefix_name();
-    let key = Style::new().fg(ACCENT).add_modifier(Modifier::BOLD);
+    let key = Style::new().fg(accent(state)).add_modifier(Modifier::BOLD);
     let mut lines = vec![
         Line::from(vec![
             Span::raw("Press "),
@@ -55,10 +54,10 @@ pub fn help(frame: &mut Frame, state: &AppState) {
         ]),
         Line::raw(""),
     ];
-    for (k, what) in BINDINGS {
+    for (k, what) in state.keymap.help_rows() {
         lines.push(Line::from(vec![
             Span::styled(format!("  {k:<12}"), key),
-            Span::raw(*what),
+            Span::raw(what),
         ]));
     }
     lines.push(Line::raw(""));
@@ -71,7 +70,7 @@ pub fn help(frame: &mut Frame, state: &AppState) {
     ] {
         lines.push(Line::styled(text, Style::new().fg(Color::Gray)));
     }
-    popup(frame, " loop-tui keys ", lines, 72);
+    popup(frame, accent(state), " loop-tui keys ", lines, 72);
 }
 
 pub fn confirm_quit(frame: &mut Frame, state: &AppState) {
@@ -83,11 +82,72 @@ pub fn confirm_quit(frame: &mut Frame, state: &AppState) {
             if running == 1 { "it" } else { "them" }
         )),
         Line::from(vec![
-            Span::styled("y", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+            Span::styled(
+                "y",
+                Style::new().fg(accent(state)).add_modifier(Modifier::BOLD),
+            ),
             Span::raw(" quit   "),
-            Span::styled("n", Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)),
+            Span::styled(
+                "n",
+                Style::new().fg(accent(state)).add_modifier(Modifier::BOLD),
+            ),
             Span::raw(" stay"),
         ]),
     ];
-    popup(frame, " Quit loop-tui? ", lines, 56);
+    popup(frame, accent(state), " Quit loop-tui? ", lines, 56);
+}
+
+/// The editor popup: editing a message, a reject reason or a new message.
+pub fn editor(frame: &mut Frame, state: &AppState) {
+    let Some(editor) = &state.editor else {
+        return;
+    };
+    let describe = |id| {
+        state
+            .relay
+            .get(id)
+            .map_or(format!("#{id}"), |m| format!("#{id} {} → {}", m.from, m.to))
+    };
+    let (title, hint) = match &editor.purpose {
+        EditPurpose::Edit(id) => (
+            format!(" Edit {} ", describe(*id)),
+            " Ctrl-S or Alt-Enter approves the edited text · Esc cancels ",
+        ),
+        EditPurpose::Reject(id) => (
+            format!(" Reject {}: reason (optional) ", describe(*id)),
+            " Enter rejects · Esc cancels ",
+        ),
+        EditPurpose::Compose { target } => (
+            format!(
+                " Message to {} (Tab changes) ",
+                target
+                    .and_then(|i| state.panes.get(i))
+                    .map_or("all agents".to_owned(), |p| p.spec.name.clone())
+            ),
+            " Ctrl-S or Alt-Enter sends · Esc cancels ",
+        ),
+    };
+    let area = frame.area();
+    let height = if matches!(editor.purpose, EditPurpose::Reject(_)) {
+        3
+    } else {
+        area.height.saturating_sub(4).clamp(3, 16)
+    };
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).clamp(1, 100),
+        height.min(area.height),
+    );
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::new().fg(accent(state)))
+        .title(Span::styled(
+            title,
+            Style::new().add_modifier(Modifier::BOLD),
+        ))
+        .title_bottom(Line::from(hint).right_aligned());
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    frame.render_widget(&editor.text, inner);
 }

@@ -7,18 +7,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::ACCENT;
+use super::accent;
 use crate::app::state::{AppState, Mode};
+use crate::keymap::Action;
 
-/// What the keys after the prefix do, shown before and after pressing it.
-const PREFIX_HINTS: &[(&str, &str)] = &[
-    ("o", "next"),
-    ("1-9", "pane"),
-    ("z", "zoom"),
-    ("[", "scroll"),
-    ("r", "restart"),
-    ("q", "quit"),
-    ("?", "help"),
+/// What the keys after the prefix do, shown before and after pressing it,
+/// each with the first key the keymap binds to it.
+const PREFIX_HINTS: &[(Action, &str)] = &[
+    (Action::FocusNext, "next"),
+    (Action::FocusBridge, "bridge"),
+    (Action::Approve, "approve"),
+    (Action::Zoom, "zoom"),
+    (Action::Scroll, "scroll"),
+    (Action::Quit, "quit"),
+    (Action::Help, "help"),
 ];
 
 pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
@@ -26,12 +28,21 @@ pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
         return;
     }
     let prefix = state.keymap.prefix_name();
-    let key = Style::new().fg(ACCENT).add_modifier(Modifier::BOLD);
+    let key = Style::new().fg(accent(state)).add_modifier(Modifier::BOLD);
     let text = Style::new().fg(Color::Gray);
     let mut spans = Vec::new();
+    // Unbound actions have no hint.
+    let prefix_hints: Vec<(String, &str)> = PREFIX_HINTS
+        .iter()
+        .filter_map(|(action, what)| Some((state.keymap.key_label(*action)?, *what)))
+        .collect();
+    let prefix_hints: Vec<(&str, &str)> = prefix_hints
+        .iter()
+        .map(|(key, what)| (key.as_str(), *what))
+        .collect();
     let (badge, hints): (Option<&str>, &[(&str, &str)]) = match state.mode {
-        Mode::Normal => (None, PREFIX_HINTS),
-        Mode::Prefix => (Some(" PREFIX "), PREFIX_HINTS),
+        Mode::Normal => (None, &prefix_hints),
+        Mode::Prefix => (Some(" PREFIX "), &prefix_hints),
         Mode::Scroll => (
             Some(" SCROLL "),
             &[
@@ -42,13 +53,17 @@ pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
         ),
         Mode::Help => (Some(" HELP "), &[("any key", "close")]),
         Mode::ConfirmQuit => (Some(" QUIT? "), &[("y", "quit"), ("n", "stay")]),
+        Mode::Edit => (
+            Some(" EDIT "),
+            &[("Ctrl-S / Alt-Enter", "save"), ("Esc", "cancel")],
+        ),
     };
     if let Some(badge) = badge {
         spans.push(Span::styled(
             badge,
             Style::new()
                 .fg(Color::Black)
-                .bg(ACCENT)
+                .bg(accent(state))
                 .add_modifier(Modifier::BOLD),
         ));
         spans.push(Span::raw(" "));

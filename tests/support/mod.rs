@@ -202,12 +202,23 @@ impl Loop {
 
     /// Like [`Loop::start`], with the given working directory.
     pub fn start_in(args: &[&str], rows: u16, cols: u16, cwd: &Path) -> Self {
-        Self::start_with_env(args, rows, cols, cwd, &[], false)
+        Self::start_with(args, rows, cols, cwd, &[])
     }
 
-    /// Like [`Loop::start_in`], in an outer terminal that supports the kitty
-    /// keyboard protocol, with extra environment variables for loop-tui
-    /// (and so for its panes).
+    /// Like [`Loop::start_in`], with extra environment variables (for
+    /// example `XDG_STATE_HOME`, so a run's files go to a test directory).
+    pub fn start_with(
+        args: &[&str],
+        rows: u16,
+        cols: u16,
+        cwd: &Path,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Self {
+        Self::start_full(args, rows, cols, cwd, env, false)
+    }
+
+    /// Like [`Loop::start_with`], in an outer terminal that supports the
+    /// kitty keyboard protocol.
     pub fn start_with_kitty_keyboard(
         args: &[&str],
         rows: u16,
@@ -215,15 +226,19 @@ impl Loop {
         cwd: &Path,
         env: &[(&str, &str)],
     ) -> Self {
-        Self::start_with_env(args, rows, cols, cwd, env, true)
+        let env: Vec<(&str, &std::ffi::OsStr)> = env
+            .iter()
+            .map(|(name, value)| (*name, std::ffi::OsStr::new(*value)))
+            .collect();
+        Self::start_full(args, rows, cols, cwd, &env, true)
     }
 
-    fn start_with_env(
+    fn start_full(
         args: &[&str],
         rows: u16,
         cols: u16,
         cwd: &Path,
-        env: &[(&str, &str)],
+        env: &[(&str, &std::ffi::OsStr)],
         kitty_keyboard: bool,
     ) -> Self {
         let marker = unique("marker");
@@ -247,6 +262,13 @@ impl Loop {
         cmd.env_remove("TMUX_PANE");
         cmd.env_remove("COLORTERM");
         cmd.env("RUST_BACKTRACE", "1");
+        // The developer's own config file (a different prefix key, say)
+        // must not change what the tests see; a test that wants a user
+        // config file passes its own XDG_CONFIG_HOME.
+        cmd.env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("loop-tui-e2e-no-config-home"),
+        );
         for (name, value) in env {
             cmd.env(name, value);
         }

@@ -1,0 +1,353 @@
+//! The relay's decisions inside `update`: answering the agents' bridge
+//! calls and carrying out the human's approve / edit / reject / compose.
+//! Every change to the queue is journalled before the answer that depends
+//! on it, and selection follows the newest pending message.
+
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::event::Effect;
+use super::state::{AppState, EditPurpose, Editor, Mode};
+use crate::bridge::listener::BridgeEvent;
+use crate::bridge::protocol::{BridgeCall, BridgeReply};
+use crate::bridge::relay::{Disposition, MessageId, MessageState, Pause, RelayRecord};
+
+/// Wall-clock time for the journal and the bridge pane, in Unix ms.
+pub fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn journal(records: Vec<RelayRecord>) -> Vec<Effect> {
+    if records.is_empty() {
+        Vec::new()
+    } else {
+        vec![Effect::Journal(records)]
+    }
+}
+
+/// An agent called a bridge tool.
+pub fn on_request(state: &mut AppState, event: BridgeEvent) -> Vec<Effect> {
+    let BridgeEvent { agent, call, reply } = event;
+    let (mut effects, answer) = match call {
+        BridgeCall::Send { target, message } => send(state, &agent, &target, &message),
+        BridgeCall::Receive => receive(state, &agent),
+        BridgeCall::Status => (Vec::new(), BridgeReply::ok(status_text(state, &agent))),
+        BridgeCall::Hello => hello(state, &agent),
+    };
+    effects.push(Effect::Reply {
+        to: reply,
+        reply: answer,
+    });
+    effects
+}
+
+fn send(state: &mut AppState, agent: &str, target: &str, text: &str) -> (Vec<Effect>, BridgeReply) {
+    match state.relay.submit(agent, target, text, wall_ms()) {
+        Err(err) => (Vec::new(), BridgeReply::error(err.to_string())),
+        Ok((id, disposition, records)) => {
+            state.needs_redraw = true;
+            if let Some(m) = state.relay.get(id) {
+                let (from, to, text) = (m.from.clone(), m.to.clone(), m.text.clone());
+                super::workflow::on_message(state, &from, &to, &text);
+            }
+            let to = state
+                .relay
+                .get(id)
+                .map(|m| m.to.clone())
+                .unwrap_or_default();
+            let answer = match disposition {
+                Disposition::Queued => {
+                    select_if_nothing_pending_is(state);
+                    if let Some(Pause::HopCap(cap)) = state.relay.pause {
+                        state.notice = Some(format!(
+                            "relay paused: {cap} agent-to-agent messages in a row without you; approve or press space in the bridge to resume"
+                        ));
+                    }
+                    BridgeReply::ok(format!(
+                        "queued for human approval as #{id}. The human will approve, edit or reject it; if approved it is typed into {to}'s input and {to} answers with its own send_message. Do not send it again."
+                    ))
+                }
+                Disposition::AutoApproved => BridgeReply::ok(format!(
+                    "delivered as #{id}: it is typed into {to}'s input as soon as {to} is idle."
+                )),
+                Disposition::Suppressed { of } => BridgeReply::error(format!(
+                    "not sent (suppressed as #{id}): it repeats {to}'s last message to you (#{of}). Send only new information, or nothing."
+                )),
+            };
+            (journal(records), answer)
+        }
+    }
+}
+
+fn hello(state: &mut AppState, agent: &str) -> (Vec<Effect>, BridgeReply) {
+    let Some(pane) = state
+        .relay
+        .resolve_agent(agent)
+        .and_then(|name| state.pane_of(name))
+    else {
+        return (
+            Vec::new(),
+            BridgeReply::error(format!("\"{agent}\" is not an agent of this run")),
+        );
+    };
+    state.panes[pane].bridge_connected = true;
+    state.needs_redraw = true;
+    (
+        Vec::new(),
+        BridgeReply::ok(format!("connected as {}", state.panes[pane].spec.name)),
+    )
+}
+
+fn receive(state: &mut AppState, agent: &str) -> (Vec<Effect>, BridgeReply) {
+    let Some(name) = state.relay.resolve_agent(agent).map(str::to_owned) else {
+        return (
+            Vec::new(),
+            BridgeReply::error(format!("\"{agent}\" is not an agent of this run")),
+        );
+    };
+    let (messages, records) = state.relay.receive(&name);
+    if messages.is_empty() {
+        return (Vec::new(), BridgeReply::ok("no new messages"));
+    }
+    state.needs_redraw = true;
+    let mut text = String::new();
+    for m in &messages {
+        let _ = writeln!(
+            text,
+            "message #{} from {}:\n{}\n",
+            m.id,
+            m.from,
+            m.outgoing_text()
+        );
+    }
+    (journal(records), BridgeReply::ok(text.trim_end()))
+}
+
+/// The text `bridge_status` returns.
+pub fn status_text(state: &AppState, caller: &str) -> String {
+    let relay = &state.relay;
+    let mut text = format!("run {}\nyou are {caller}\nagents:\n", state.run_id);
+    for pane in &state.panes {
+        let pending = relay
+            .messages()
+            .iter()
+            .filter(|m| m.from == pane.spec.name && m.state == MessageState::Pending)
+            .count();
+        let _ = writeln!(
+            text,
+            "  {} ({}), {pending} of its messages pending",
+            pane.spec.name,
+            pane.activity_label()
+        );
+    }
+    let mode = if relay.auto_all {
+        "auto-approve for every message".to_owned()
+    } else if relay.auto_directions.is_empty() {
+        "every message waits for the human's approval".to_owned()
+    } else {
+        let directions: Vec<String> = relay
+            .auto_directions
+            .iter()
+            .map(|(from, to)| format!("{from} → {to}"))
+            .collect();
+        format!(
+            "auto-approve for {}; others wait for the human",
+            directions.join(", ")
+        )
+    };
+    let pause = match &relay.pause {
+        None => String::new(),
+        Some(Pause::Human) => "; paused by the human".to_owned(),
+        Some(Pause::HopCap(cap)) => format!("; paused after {cap} relays without the human"),
+    };
+    let _ = write!(
+        text,
+        "pending: {}\nrelay: {mode}{pause}; hops {}/{}",
+        relay.pending_count(),
+        relay.hops,
+        relay.hop_cap
+    );
+    text
+}
+
+/// Selects the newest pending message unless the human already has a
+/// pending one selected: a message arriving must never change what Enter
+/// approves.
+fn select_if_nothing_pending_is(state: &mut AppState) {
+    let selected_pending = state
+        .bridge
+        .selected
+        .and_then(|id| state.relay.get(id))
+        .is_some_and(|m| m.state == MessageState::Pending);
+    if !selected_pending {
+        select_newest_pending(state);
+    }
+}
+
+/// Selects the newest message waiting for the human, if any.
+pub fn select_newest_pending(state: &mut AppState) {
+    if let Some(m) = state.relay.newest_pending() {
+        state.bridge.selected = Some(m.id);
+    }
+}
+
+/// After a decision the selection moves on to the newest pending message,
+/// else stays on the decided one.
+fn after_decision(state: &mut AppState, records: Vec<RelayRecord>) -> Vec<Effect> {
+    state.needs_redraw = true;
+    select_newest_pending(state);
+    journal(records)
+}
+
+pub fn approve(state: &mut AppState, id: MessageId) -> Vec<Effect> {
+    match state.relay.approve(id) {
+        Ok(records) => after_decision(state, records),
+        Err(err) => {
+            state.notice = Some(err.to_string());
+            Vec::new()
+        }
+    }
+}
+
+pub fn reject(state: &mut AppState, id: MessageId, reason: &str) -> Vec<Effect> {
+    let reason = Some(reason).filter(|r| !r.trim().is_empty());
+    match state.relay.reject(id, reason, wall_ms()) {
+        Ok(records) => after_decision(state, records),
+        Err(err) => {
+            state.notice = Some(err.to_string());
+            Vec::new()
+        }
+    }
+}
+
+pub fn edit(state: &mut AppState, id: MessageId, text: &str) -> Vec<Effect> {
+    if text.trim().is_empty() {
+        state.notice =
+            Some("an empty edit would send nothing: reject the message instead (x)".into());
+        return Vec::new();
+    }
+    match state.relay.edit(id, text, wall_ms()) {
+        Ok(records) => after_decision(state, records),
+        Err(err) => {
+            state.notice = Some(err.to_string());
+            Vec::new()
+        }
+    }
+}
+
+pub fn compose(state: &mut AppState, target: Option<usize>, text: &str) -> Vec<Effect> {
+    let name = target
+        .and_then(|i| state.panes.get(i))
+        .map(|p| p.spec.name.clone());
+    let records = state.relay.compose(name.as_deref(), text, wall_ms());
+    if records.is_empty() {
+        state.notice = Some("nothing to send: the message was empty".into());
+    }
+    state.needs_redraw = true;
+    journal(records)
+}
+
+pub fn toggle_auto(state: &mut AppState) -> Vec<Effect> {
+    let on = !state.relay.auto_all;
+    let records = state.relay.set_auto_all(on);
+    state.notice = Some(if on {
+        "auto-approve on: agents' messages are delivered without asking (hop cap still applies)"
+            .into()
+    } else {
+        "auto-approve off: every message waits for you".into()
+    });
+    state.needs_redraw = true;
+    journal(records)
+}
+
+/// Toggles auto-approve for the direction of the selected message.
+pub fn toggle_auto_direction(state: &mut AppState) -> Vec<Effect> {
+    let Some(m) = state.bridge.selected.and_then(|id| state.relay.get(id)) else {
+        state.notice = Some("select a message first: auto-approve applies to its direction".into());
+        return Vec::new();
+    };
+    if !m.is_between_agents() {
+        state.notice = Some("only messages between agents can be auto-approved".into());
+        return Vec::new();
+    }
+    let (from, to) = (m.from.clone(), m.to.clone());
+    let on = !state.relay.is_auto(&from, &to) || state.relay.auto_all;
+    let records = state.relay.set_auto_direction(&from, &to, on);
+    state.notice = Some(format!(
+        "auto-approve {from} → {to}: {}",
+        if on { "on" } else { "off" }
+    ));
+    state.needs_redraw = true;
+    journal(records)
+}
+
+pub fn toggle_pause(state: &mut AppState) -> Vec<Effect> {
+    let records = state.relay.toggle_pause();
+    state.notice = Some(if state.relay.pause.is_some() {
+        "relay paused: nothing is delivered until you press space again".into()
+    } else {
+        "relay resumed".into()
+    });
+    state.needs_redraw = true;
+    journal(records)
+}
+
+/// Opens the editor popup for `purpose`, remembering where focus was.
+pub fn open_editor(state: &mut AppState, purpose: EditPurpose) {
+    let initial = match &purpose {
+        EditPurpose::Edit(id) => state
+            .relay
+            .get(*id)
+            .map(|m| m.outgoing_text().to_owned())
+            .unwrap_or_default(),
+        EditPurpose::Reject(_) | EditPurpose::Compose { .. } => String::new(),
+    };
+    let lines: Vec<String> = if initial.is_empty() {
+        vec![String::new()]
+    } else {
+        initial.lines().map(str::to_owned).collect()
+    };
+    let mut text = ratatui_textarea::TextArea::new(lines);
+    // Messages are prose: wrap them so the popup shows each from its first
+    // word, instead of scrolling sideways to the cursor.
+    text.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+    text.move_cursor(ratatui_textarea::CursorMove::Bottom);
+    text.move_cursor(ratatui_textarea::CursorMove::End);
+    state.editor = Some(Editor {
+        purpose,
+        text,
+        return_to_bridge: state.bridge.focused,
+    });
+    state.mode = Mode::Edit;
+    state.needs_redraw = true;
+}
+
+/// The oldest pending message, or a notice that there is none.
+pub fn oldest_pending(state: &mut AppState) -> Option<MessageId> {
+    let id = state.relay.oldest_pending().map(|m| m.id);
+    if id.is_none() {
+        state.notice = Some("no message is waiting for approval".into());
+    }
+    id
+}
+
+/// The selected message if it is pending, or a notice saying why not.
+pub fn selected_pending(state: &mut AppState) -> Option<MessageId> {
+    match state.bridge.selected.and_then(|id| state.relay.get(id)) {
+        Some(m) if m.state == MessageState::Pending => Some(m.id),
+        Some(m) => {
+            state.notice = Some(format!(
+                "message #{} is {}, not pending",
+                m.id,
+                m.state.label()
+            ));
+            None
+        }
+        None => {
+            state.notice = Some("no message is selected".into());
+            None
+        }
+    }
+}
