@@ -334,6 +334,32 @@ fn frame_buffer() -> (Buffer, Rect) {
     (buf, Rect::new(1, 1, PANE.cols, PANE.rows))
 }
 
+/// The recorded sessions of the real agents (`tests/fixtures/agents/`),
+/// repeated to about 4 MiB: Claude Code's and Codex's synchronized-output
+/// frames, Codex's scroll regions, Gemini's full redraws.
+fn agent_sessions() -> Vec<u8> {
+    const SESSIONS: [&[u8]; 9] = [
+        include_bytes!("../tests/fixtures/agents/claude_startup.bin"),
+        include_bytes!("../tests/fixtures/agents/claude_tool_turn.bin"),
+        include_bytes!("../tests/fixtures/agents/claude_long_conversation.bin"),
+        include_bytes!("../tests/fixtures/agents/codex_startup.bin"),
+        include_bytes!("../tests/fixtures/agents/codex_tool_turn.bin"),
+        include_bytes!("../tests/fixtures/agents/codex_long_conversation.bin"),
+        include_bytes!("../tests/fixtures/agents/gemini_startup.bin"),
+        include_bytes!("../tests/fixtures/agents/gemini_tool_turn.bin"),
+        include_bytes!("../tests/fixtures/agents/gemini_long_conversation.bin"),
+    ];
+    let mut out = Vec::new();
+    while out.len() < 4 << 20 {
+        for session in SESSIONS {
+            // Each session starts from a reset terminal, as a new pane would.
+            out.extend_from_slice(b"\x1bc");
+            out.extend_from_slice(session);
+        }
+    }
+    out
+}
+
 fn bench(c: &mut Criterion) {
     let input = agent_output();
     let bytes = u64::try_from(input.len()).expect("input length fits in u64");
@@ -377,6 +403,25 @@ fn bench(c: &mut Criterion) {
                         black_box(&buf);
                     }
                 }
+            });
+        });
+    }
+    group.finish();
+
+    let sessions = agent_sessions();
+    let mut group = c.benchmark_group("agent_sessions");
+    group.throughput(Throughput::Bytes(
+        u64::try_from(sessions.len()).expect("input length fits in u64"),
+    ));
+    group.sampling_mode(SamplingMode::Flat);
+    for (kind, name) in EMULATORS {
+        group.bench_function(format!("{name}_process"), |b| {
+            b.iter(|| {
+                let mut emulator = new_emulator(kind);
+                for chunk in sessions.chunks(CHUNK) {
+                    emulator.process(black_box(chunk));
+                }
+                black_box(emulator.cursor())
             });
         });
     }

@@ -738,3 +738,141 @@ fn cursor_in_the_last_column_alacritty() {
 fn cursor_in_the_last_column_vt100() {
     cursor_in_the_last_column(EmulatorKind::Vt100);
 }
+
+// Recorded sessions of the real agent CLIs (tests/fixtures/agents/README.md):
+// start-up, a turn with a tool call, and a conversation longer than the
+// pane. Each is drawn by the pane renderer alone, at the PTY size it was
+// recorded at, so loop-tui's own frame around it does not matter here.
+
+/// The size of the PTY the agent sessions were recorded in.
+const AGENT_SIZE: PaneSize = PaneSize {
+    rows: 30,
+    cols: 100,
+};
+
+const AGENT_FIXTURES: [(&str, &[u8]); 9] = [
+    (
+        "claude_startup",
+        include_bytes!("fixtures/agents/claude_startup.bin"),
+    ),
+    (
+        "claude_tool_turn",
+        include_bytes!("fixtures/agents/claude_tool_turn.bin"),
+    ),
+    (
+        "claude_long_conversation",
+        include_bytes!("fixtures/agents/claude_long_conversation.bin"),
+    ),
+    (
+        "codex_startup",
+        include_bytes!("fixtures/agents/codex_startup.bin"),
+    ),
+    (
+        "codex_tool_turn",
+        include_bytes!("fixtures/agents/codex_tool_turn.bin"),
+    ),
+    (
+        "codex_long_conversation",
+        include_bytes!("fixtures/agents/codex_long_conversation.bin"),
+    ),
+    (
+        "gemini_startup",
+        include_bytes!("fixtures/agents/gemini_startup.bin"),
+    ),
+    (
+        "gemini_tool_turn",
+        include_bytes!("fixtures/agents/gemini_tool_turn.bin"),
+    ),
+    (
+        "gemini_long_conversation",
+        include_bytes!("fixtures/agents/gemini_long_conversation.bin"),
+    ),
+];
+
+fn agent_fixture(name: &str) -> &'static [u8] {
+    AGENT_FIXTURES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or_else(|| panic!("no fixture {name}"), |(_, bytes)| *bytes)
+}
+
+/// An emulator of `kind` fed a recorded session, as the PTY reader feeds
+/// a pane (the answers it produces went to the agent when recording).
+fn agent_emulator(kind: EmulatorKind, bytes: &[u8]) -> Box<dyn Emulator> {
+    let mut emulator = kind.create(AGENT_SIZE, SCROLLBACK);
+    emulator.process(bytes);
+    emulator.take_replies();
+    emulator
+}
+
+/// Draws the pane's screen alone into a test terminal of its size.
+fn draw_pane(emulator: &dyn Emulator) -> Terminal<TestBackend> {
+    let mut terminal =
+        Terminal::new(TestBackend::new(AGENT_SIZE.cols, AGENT_SIZE.rows)).expect("test terminal");
+    terminal
+        .draw(|f| term_view::render(emulator, f.area(), f.buffer_mut()))
+        .expect("drawing never fails on a test backend");
+    terminal
+}
+
+#[test]
+fn agent_sessions_render_alike_in_both_emulators() {
+    for (name, bytes) in AGENT_FIXTURES {
+        for_each_emulator(|kind| {
+            let emulator = agent_emulator(kind, bytes);
+            assert_eq!(emulator.sync_deadline(), None, "{name}: every update ended");
+            let terminal = draw_pane(&*emulator);
+            insta::assert_snapshot!(format!("agent_{name}"), text(&terminal));
+        });
+    }
+}
+
+#[test]
+fn agent_start_screens_keep_their_colours() {
+    for agent in ["claude", "codex", "gemini"] {
+        let name = format!("{agent}_startup");
+        for_each_emulator(|kind| {
+            let emulator = agent_emulator(kind, agent_fixture(&name));
+            let terminal = draw_pane(&*emulator);
+            let buf = terminal.backend().buffer();
+            let area = Rect::new(0, 0, AGENT_SIZE.cols, AGENT_SIZE.rows);
+            insta::assert_snapshot!(format!("agent_{name}_styles"), style_dump(buf, area));
+        });
+    }
+    // Claude's logo is truecolor orange on the recorded start screen.
+    for_each_emulator(|kind| {
+        let emulator = agent_emulator(kind, agent_fixture("claude_startup"));
+        let terminal = draw_pane(&*emulator);
+        let buf = terminal.backend().buffer();
+        let logo = find(buf, 0, "▐");
+        assert_eq!(buf[(logo, 0)].fg, Color::Rgb(215, 119, 87));
+    });
+}
+
+/// After a conversation three times longer than the pane, the top of the
+/// history still holds the first prompt and the start of its answer, for
+/// every agent; codex writes that history through a scroll region.
+#[test]
+fn long_conversations_keep_the_first_turn_in_the_history() {
+    for agent in ["claude", "codex", "gemini"] {
+        let name = format!("{agent}_long_conversation");
+        for_each_emulator(|kind| {
+            let mut emulator = agent_emulator(kind, agent_fixture(&name));
+            let live = emulator.text_contents();
+            assert!(live.contains("END-OF-THIRD"), "{name}: {live}");
+            assert!(
+                !live.contains("FIRST-TURN"),
+                "{name}: the first turn scrolled off"
+            );
+            let top = emulator.set_scroll_offset(usize::MAX);
+            assert_eq!(top, emulator.scrollback_len(), "{name}");
+            let history = emulator.text_contents();
+            assert!(
+                history.contains("FIRST-TURN please") && history.contains("first answer, line 1"),
+                "{name}: {history}"
+            );
+            let terminal = draw_pane(&*emulator);
+            insta::assert_snapshot!(format!("agent_{name}_history_top"), text(&terminal));
+        });
+    }
+}

@@ -1,34 +1,40 @@
 //! The [`Emulator`] implemented with `alacritty_terminal`, the emulator
 //! core of Alacritty (also used by Zed). It parses about twice as fast as
-//! vt100 when history is kept, and answers the terminal queries agents send.
+//! vt100 when history is kept.
+//!
+//! The parser drives [`Performer`], which hands almost every operation to
+//! alacritty's `Term` and keeps for itself what loop-tui decides: the
+//! answers to terminal queries (shared with the vt100 emulator through
+//! [`super::replies`]), the kitty keyboard protocol flags, OSC 52 clipboard
+//! writes and the state of synchronized output. Synchronized updates are
+//! held back by the parser itself (vte's `Processor`), with loop-tui's own
+//! safety timeout.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::io::BufRead as _;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use alacritty_terminal::event::{Event, EventListener, WindowSize};
 use alacritty_terminal::grid::{Dimensions, Scroll};
 use alacritty_terminal::index::{Column, Line};
 use alacritty_terminal::term::cell::Flags;
 use alacritty_terminal::term::{Config, Term, TermMode};
-use alacritty_terminal::vte::ansi::{Color, NamedColor, Processor, Rgb};
+use alacritty_terminal::vte::ansi::cursor_icon::CursorIcon;
+use alacritty_terminal::vte::ansi::{
+    Attr, CharsetIndex, ClearMode, Color, CursorShape, CursorStyle, Handler, Hyperlink,
+    KeyboardModes, KeyboardModesApplyBehavior, LineClearMode, Mode, ModifyOtherKeys, NamedColor,
+    NamedPrivateMode, PrivateMode, Processor, Rgb, ScpCharPath, ScpUpdateMode, StandardCharset,
+    TabulationClearMode, Timeout,
+};
 
+use super::clipboard;
 use super::emulator::{
-    CellAttrs, CellColor, CellText, CellView, CursorState, Emulator, InputModes, MouseEncoding,
-    MouseMode, PaneSize,
+    CellAttrs, CellColor, CellText, CellView, CursorState, Emulator, EmulatorOptions, InputModes,
+    MouseEncoding, MouseMode, PaneSize,
 };
-
-/// The colours loop-tui reports for OSC 10/11 queries: a light foreground
-/// on a dark background, which is what most agents' themes assume when they
-/// cannot tell.
-const REPORTED_FOREGROUND: Rgb = Rgb {
-    r: 0xd0,
-    g: 0xd0,
-    b: 0xd0,
-};
-const REPORTED_BACKGROUND: Rgb = Rgb {
-    r: 0x00,
-    g: 0x00,
-    b: 0x00,
-};
+use super::keyboard::{KeyboardFlags, KeyboardStacks, SetMode};
+use super::replies::{self, ModeState};
+use super::sync::SYNC_TIMEOUT;
 
 /// What the terminal tells its host, collected for the pane's owner.
 #[derive(Default)]
@@ -42,22 +48,20 @@ struct Collected {
 #[derive(Clone, Default)]
 struct Listener(Arc<Mutex<Collected>>);
 
+impl Listener {
+    fn lock(&self) -> MutexGuard<'_, Collected> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl EventListener for Listener {
     fn send_event(&self, event: Event) {
-        let mut c = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut c = self.lock();
         match event {
             Event::PtyWrite(text) => c.replies.extend_from_slice(text.as_bytes()),
             Event::Title(title) => c.title = title,
             Event::ResetTitle => c.title.clear(),
             Event::Bell => c.bell = true,
-            Event::ColorRequest(index, format) => {
-                let rgb = if index == NamedColor::Background as usize {
-                    REPORTED_BACKGROUND
-                } else {
-                    REPORTED_FOREGROUND
-                };
-                c.replies.extend_from_slice(format(rgb).as_bytes());
-            }
             Event::TextAreaSizeRequest(format) => {
                 let size = WindowSize {
                     num_lines: c.size.rows,
@@ -67,8 +71,8 @@ impl EventListener for Listener {
                 };
                 c.replies.extend_from_slice(format(size).as_bytes());
             }
-            // Clipboard access by a child is not allowed (OSC 52), and the
-            // rest concern a GUI window.
+            // Colour queries and the clipboard are answered by `Performer`
+            // before they reach `Term`; the rest concern a GUI window.
             _ => {}
         }
     }
@@ -91,10 +95,444 @@ impl Dimensions for GridSize {
     }
 }
 
+/// The deadline of a synchronized update, for vte's `Processor`, which
+/// holds the update's bytes back while a deadline is pending and leaves it
+/// to its owner to end the update when the deadline passes
+/// ([`Emulator::flush_expired_sync`]).
+#[derive(Debug, Default)]
+struct SyncDeadline(Option<Instant>);
+
+impl Timeout for SyncDeadline {
+    fn set_timeout(&mut self, _vte_default: Duration) {
+        // loop-tui's own timeout, shared with the vt100 emulator, replaces
+        // vte's 150 ms.
+        self.0 = Some(Instant::now() + SYNC_TIMEOUT);
+    }
+
+    fn clear_timeout(&mut self) {
+        self.0 = None;
+    }
+
+    fn pending_timeout(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+/// What loop-tui keeps next to alacritty's `Term`.
+#[derive(Default)]
+struct PaneState {
+    options: EmulatorOptions,
+    keyboard: KeyboardStacks,
+    /// Inside a synchronized update (between BSU and ESU, as the parser
+    /// replays it), for DECRQM 2026.
+    in_sync: bool,
+    /// Answers to XTVERSION queries that arrived inside a synchronized
+    /// update, sent when the update ends so they follow the answers to the
+    /// queries before them.
+    deferred_replies: Vec<u8>,
+    clipboard: Option<String>,
+}
+
+/// The parser's handler: alacritty's `Term` plus loop-tui's own state.
+struct Performer<'a> {
+    term: &'a mut Term<Listener>,
+    state: &'a mut PaneState,
+    listener: &'a Listener,
+}
+
+impl Performer<'_> {
+    fn reply(&self, text: &str) {
+        self.listener
+            .lock()
+            .replies
+            .extend_from_slice(text.as_bytes());
+    }
+
+    fn alternate_screen(&self) -> bool {
+        self.term.mode().contains(TermMode::ALT_SCREEN)
+    }
+
+    fn is_sync_mode(mode: PrivateMode) -> bool {
+        matches!(mode, PrivateMode::Named(NamedPrivateMode::SyncUpdate))
+    }
+}
+
+impl Handler for Performer<'_> {
+    fn identify_terminal(&mut self, intermediate: Option<char>) {
+        match intermediate {
+            None => self.reply(replies::PRIMARY_DEVICE_ATTRIBUTES),
+            Some('>') => self.reply(&replies::secondary_device_attributes()),
+            Some(_) => {}
+        }
+    }
+
+    fn set_private_mode(&mut self, mode: PrivateMode) {
+        if Self::is_sync_mode(mode) {
+            self.state.in_sync = true;
+        }
+        self.term.set_private_mode(mode);
+    }
+
+    fn unset_private_mode(&mut self, mode: PrivateMode) {
+        if Self::is_sync_mode(mode) {
+            self.state.in_sync = false;
+            let deferred = std::mem::take(&mut self.state.deferred_replies);
+            self.listener.lock().replies.extend_from_slice(&deferred);
+        }
+        self.term.unset_private_mode(mode);
+    }
+
+    fn report_private_mode(&mut self, mode: PrivateMode) {
+        if Self::is_sync_mode(mode) {
+            let state = ModeState::from(self.state.in_sync);
+            self.reply(&replies::private_mode_report(replies::SYNC_MODE, state));
+        } else {
+            self.term.report_private_mode(mode);
+        }
+    }
+
+    fn dynamic_color_sequence(&mut self, prefix: String, index: usize, terminator: &str) {
+        let set_by_child = self.term.colors()[index].map(|c| replies::Rgb::new(c.r, c.g, c.b));
+        let color = set_by_child.unwrap_or_else(|| match u8::try_from(index) {
+            Ok(palette_index) => replies::palette(palette_index),
+            Err(_) if index == NamedColor::Background as usize => self.state.options.background,
+            // The foreground, and the cursor, which is drawn in it.
+            Err(_) => self.state.options.foreground,
+        });
+        self.reply(&replies::color_report(&prefix, color, terminator));
+    }
+
+    fn clipboard_store(&mut self, _clipboard: u8, base64: &[u8]) {
+        if let Some(text) = clipboard::accept_write(self.state.options.clipboard, base64) {
+            self.state.clipboard = Some(text);
+        }
+    }
+
+    fn clipboard_load(&mut self, _clipboard: u8, _terminator: &str) {
+        // A child may never read the user's clipboard: it could be a
+        // password. No answer, as in tmux.
+    }
+
+    fn reset_state(&mut self) {
+        self.state.keyboard.reset();
+        self.term.reset_state();
+    }
+
+    fn report_keyboard_mode(&mut self) {
+        let report = self.state.keyboard.report(self.alternate_screen());
+        self.reply(&report);
+    }
+
+    fn push_keyboard_mode(&mut self, mode: KeyboardModes) {
+        let alternate = self.alternate_screen();
+        self.state
+            .keyboard
+            .push(alternate, KeyboardFlags::from_bits(u16::from(mode.bits())));
+    }
+
+    fn pop_keyboard_modes(&mut self, to_pop: u16) {
+        let alternate = self.alternate_screen();
+        self.state.keyboard.pop(alternate, usize::from(to_pop));
+    }
+
+    fn set_keyboard_mode(&mut self, mode: KeyboardModes, behavior: KeyboardModesApplyBehavior) {
+        let alternate = self.alternate_screen();
+        let how = match behavior {
+            KeyboardModesApplyBehavior::Replace => SetMode::Replace,
+            KeyboardModesApplyBehavior::Union => SetMode::Union,
+            KeyboardModesApplyBehavior::Difference => SetMode::Difference,
+        };
+        self.state.keyboard.set(
+            alternate,
+            KeyboardFlags::from_bits(u16::from(mode.bits())),
+            how,
+        );
+    }
+
+    // Everything else is alacritty's.
+
+    fn set_title(&mut self, title: Option<String>) {
+        self.term.set_title(title);
+    }
+
+    fn set_cursor_style(&mut self, value: Option<CursorStyle>) {
+        self.term.set_cursor_style(value);
+    }
+
+    fn set_cursor_shape(&mut self, shape: CursorShape) {
+        self.term.set_cursor_shape(shape);
+    }
+
+    fn input(&mut self, c: char) {
+        self.term.input(c);
+    }
+
+    fn goto(&mut self, line: i32, col: usize) {
+        self.term.goto(line, col);
+    }
+
+    fn goto_line(&mut self, line: i32) {
+        self.term.goto_line(line);
+    }
+
+    fn goto_col(&mut self, col: usize) {
+        self.term.goto_col(col);
+    }
+
+    fn insert_blank(&mut self, value: usize) {
+        self.term.insert_blank(value);
+    }
+
+    fn move_up(&mut self, value: usize) {
+        self.term.move_up(value);
+    }
+
+    fn move_down(&mut self, value: usize) {
+        self.term.move_down(value);
+    }
+
+    fn device_status(&mut self, value: usize) {
+        self.term.device_status(value);
+    }
+
+    fn move_forward(&mut self, col: usize) {
+        self.term.move_forward(col);
+    }
+
+    fn move_backward(&mut self, col: usize) {
+        self.term.move_backward(col);
+    }
+
+    fn move_down_and_cr(&mut self, row: usize) {
+        self.term.move_down_and_cr(row);
+    }
+
+    fn move_up_and_cr(&mut self, row: usize) {
+        self.term.move_up_and_cr(row);
+    }
+
+    fn put_tab(&mut self, count: u16) {
+        self.term.put_tab(count);
+    }
+
+    fn backspace(&mut self) {
+        self.term.backspace();
+    }
+
+    fn carriage_return(&mut self) {
+        self.term.carriage_return();
+    }
+
+    fn linefeed(&mut self) {
+        self.term.linefeed();
+    }
+
+    fn bell(&mut self) {
+        self.term.bell();
+    }
+
+    fn substitute(&mut self) {
+        self.term.substitute();
+    }
+
+    fn newline(&mut self) {
+        self.term.newline();
+    }
+
+    fn set_horizontal_tabstop(&mut self) {
+        self.term.set_horizontal_tabstop();
+    }
+
+    fn scroll_up(&mut self, value: usize) {
+        self.term.scroll_up(value);
+    }
+
+    fn scroll_down(&mut self, value: usize) {
+        self.term.scroll_down(value);
+    }
+
+    fn insert_blank_lines(&mut self, value: usize) {
+        self.term.insert_blank_lines(value);
+    }
+
+    fn delete_lines(&mut self, value: usize) {
+        self.term.delete_lines(value);
+    }
+
+    fn erase_chars(&mut self, value: usize) {
+        self.term.erase_chars(value);
+    }
+
+    fn delete_chars(&mut self, value: usize) {
+        self.term.delete_chars(value);
+    }
+
+    fn move_backward_tabs(&mut self, count: u16) {
+        self.term.move_backward_tabs(count);
+    }
+
+    fn move_forward_tabs(&mut self, count: u16) {
+        self.term.move_forward_tabs(count);
+    }
+
+    fn save_cursor_position(&mut self) {
+        self.term.save_cursor_position();
+    }
+
+    fn restore_cursor_position(&mut self) {
+        self.term.restore_cursor_position();
+    }
+
+    fn clear_line(&mut self, mode: LineClearMode) {
+        self.term.clear_line(mode);
+    }
+
+    fn clear_screen(&mut self, mode: ClearMode) {
+        self.term.clear_screen(mode);
+    }
+
+    fn clear_tabs(&mut self, mode: TabulationClearMode) {
+        self.term.clear_tabs(mode);
+    }
+
+    fn set_tabs(&mut self, interval: u16) {
+        self.term.set_tabs(interval);
+    }
+
+    fn reverse_index(&mut self) {
+        self.term.reverse_index();
+    }
+
+    fn terminal_attribute(&mut self, attr: Attr) {
+        self.term.terminal_attribute(attr);
+    }
+
+    fn set_mode(&mut self, mode: Mode) {
+        self.term.set_mode(mode);
+    }
+
+    fn unset_mode(&mut self, mode: Mode) {
+        self.term.unset_mode(mode);
+    }
+
+    fn report_mode(&mut self, mode: Mode) {
+        self.term.report_mode(mode);
+    }
+
+    fn set_scrolling_region(&mut self, top: usize, bottom: Option<usize>) {
+        self.term.set_scrolling_region(top, bottom);
+    }
+
+    fn set_keypad_application_mode(&mut self) {
+        self.term.set_keypad_application_mode();
+    }
+
+    fn unset_keypad_application_mode(&mut self) {
+        self.term.unset_keypad_application_mode();
+    }
+
+    fn set_active_charset(&mut self, value: CharsetIndex) {
+        self.term.set_active_charset(value);
+    }
+
+    fn configure_charset(&mut self, index: CharsetIndex, charset: StandardCharset) {
+        self.term.configure_charset(index, charset);
+    }
+
+    fn set_color(&mut self, index: usize, color: Rgb) {
+        self.term.set_color(index, color);
+    }
+
+    fn reset_color(&mut self, value: usize) {
+        self.term.reset_color(value);
+    }
+
+    fn decaln(&mut self) {
+        self.term.decaln();
+    }
+
+    fn push_title(&mut self) {
+        self.term.push_title();
+    }
+
+    fn pop_title(&mut self) {
+        self.term.pop_title();
+    }
+
+    fn text_area_size_pixels(&mut self) {
+        self.term.text_area_size_pixels();
+    }
+
+    fn text_area_size_chars(&mut self) {
+        self.term.text_area_size_chars();
+    }
+
+    fn set_hyperlink(&mut self, value: Option<Hyperlink>) {
+        self.term.set_hyperlink(value);
+    }
+
+    fn set_mouse_cursor_icon(&mut self, value: CursorIcon) {
+        self.term.set_mouse_cursor_icon(value);
+    }
+
+    fn set_modify_other_keys(&mut self, mode: ModifyOtherKeys) {
+        self.term.set_modify_other_keys(mode);
+    }
+
+    fn report_modify_other_keys(&mut self) {
+        self.term.report_modify_other_keys();
+    }
+
+    fn set_scp(&mut self, char_path: ScpCharPath, update_mode: ScpUpdateMode) {
+        self.term.set_scp(char_path, update_mode);
+    }
+}
+
+/// Finds XTVERSION queries (`CSI > q`, `CSI > 0 q`) in the byte stream:
+/// vte's handler interface has no call for them. It looks for the final
+/// `q`, rare in terminal output, and checks the bytes before it; the last
+/// bytes of the previous read count too, so a query split across two reads
+/// is still found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct XtversionScan {
+    /// Up to the last four bytes already scanned.
+    tail: Vec<u8>,
+}
+
+impl XtversionScan {
+    /// Scans `bytes`, calling `found` with the offset just past each
+    /// complete query.
+    fn scan(&mut self, bytes: &[u8], mut found: impl FnMut(usize)) {
+        let mut from = 0;
+        while from < bytes.len() {
+            let mut rest = &bytes[from..];
+            let skipped = rest.skip_until(b'q').unwrap_or(0);
+            if skipped == 0 || bytes[from + skipped - 1] != b'q' {
+                break;
+            }
+            let at = from + skipped - 1;
+            // The (up to) four bytes before the `q`, across the read.
+            let here = &bytes[at.saturating_sub(4)..at];
+            let earlier = &self.tail[self.tail.len().saturating_sub(4 - here.len())..];
+            let before: Vec<u8> = earlier.iter().chain(here).copied().collect();
+            if before.ends_with(b"\x1b[>") || before.ends_with(b"\x1b[>0") {
+                found(at + 1);
+            }
+            from = at + 1;
+        }
+        self.tail
+            .extend_from_slice(&bytes[bytes.len().saturating_sub(4)..]);
+        let excess = self.tail.len().saturating_sub(4);
+        self.tail.drain(..excess);
+    }
+}
+
 pub struct AlacrittyEmulator {
     term: Term<Listener>,
-    parser: Processor,
-    collected: Arc<Mutex<Collected>>,
+    parser: Processor<SyncDeadline>,
+    listener: Listener,
+    state: PaneState,
+    xtversion: XtversionScan,
     /// The child's title, mirrored out of the listener after each parse so
     /// it can be lent without holding the listener's lock.
     title: String,
@@ -113,28 +551,65 @@ fn grid_size(size: PaneSize) -> PaneSize {
 
 impl AlacrittyEmulator {
     pub fn new(size: PaneSize, scrollback_lines: usize) -> Self {
+        Self::with_options(size, scrollback_lines, EmulatorOptions::default())
+    }
+
+    pub fn with_options(size: PaneSize, scrollback_lines: usize, options: EmulatorOptions) -> Self {
         let size = grid_size(size);
         let listener = Listener::default();
-        let collected = Arc::clone(&listener.0);
         let config = Config {
             scrolling_history: scrollback_lines,
             ..Config::default()
         };
-        let term = Term::new(config, &GridSize(size), listener);
-        let emulator = Self {
+        let term = Term::new(config, &GridSize(size), listener.clone());
+        listener.lock().size = size;
+        Self {
             term,
             parser: Processor::new(),
-            collected,
+            listener,
+            state: PaneState {
+                options,
+                ..PaneState::default()
+            },
+            xtversion: XtversionScan::default(),
             title: String::new(),
-        };
-        emulator.collected().size = size;
-        emulator
+        }
     }
 
-    fn collected(&self) -> std::sync::MutexGuard<'_, Collected> {
-        self.collected
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    fn advance(&mut self, bytes: &[u8]) {
+        let mut performer = Performer {
+            term: &mut self.term,
+            state: &mut self.state,
+            listener: &self.listener,
+        };
+        self.parser.advance(&mut performer, bytes);
+    }
+
+    /// Copies the title the listener collected, so `title()` can lend it.
+    fn mirror_title(&mut self) {
+        let changed = {
+            let c = self.listener.lock();
+            (c.title != self.title).then(|| c.title.clone())
+        };
+        if let Some(title) = changed {
+            self.title = title;
+        }
+    }
+
+    fn answer_xtversion(&mut self) {
+        let reply = replies::xtversion();
+        if self.parser.sync_timeout().0.is_some() {
+            // The query is inside an update the parser holds back: answer
+            // it when the update is replayed.
+            self.state
+                .deferred_replies
+                .extend_from_slice(reply.as_bytes());
+        } else {
+            self.listener
+                .lock()
+                .replies
+                .extend_from_slice(reply.as_bytes());
+        }
     }
 }
 
@@ -161,20 +636,22 @@ fn color(c: Color) -> CellColor {
 
 impl Emulator for AlacrittyEmulator {
     fn process(&mut self, bytes: &[u8]) {
-        self.parser.advance(&mut self.term, bytes);
-        let changed = {
-            let c = self.collected();
-            (c.title != self.title).then(|| c.title.clone())
-        };
-        if let Some(title) = changed {
-            self.title = title;
+        let mut ends = Vec::new();
+        self.xtversion.scan(bytes, |end| ends.push(end));
+        let mut start = 0;
+        for end in ends {
+            self.advance(&bytes[start..end]);
+            self.answer_xtversion();
+            start = end;
         }
+        self.advance(&bytes[start..]);
+        self.mirror_title();
     }
 
     fn resize(&mut self, size: PaneSize) {
         let size = grid_size(size);
         self.term.resize(GridSize(size));
-        self.collected().size = size;
+        self.listener.lock().size = size;
     }
 
     fn size(&self) -> PaneSize {
@@ -232,6 +709,7 @@ impl Emulator for AlacrittyEmulator {
 
     fn input_modes(&self) -> InputModes {
         let mode = *self.term.mode();
+        let alternate_screen = mode.contains(TermMode::ALT_SCREEN);
         InputModes {
             application_cursor: mode.contains(TermMode::APP_CURSOR),
             application_keypad: mode.contains(TermMode::APP_KEYPAD),
@@ -252,7 +730,8 @@ impl Emulator for AlacrittyEmulator {
             } else {
                 MouseEncoding::Default
             },
-            alternate_screen: mode.contains(TermMode::ALT_SCREEN),
+            alternate_screen,
+            keyboard: self.state.keyboard.current(alternate_screen),
         }
     }
 
@@ -278,10 +757,112 @@ impl Emulator for AlacrittyEmulator {
     }
 
     fn take_replies(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.collected().replies)
+        std::mem::take(&mut self.listener.lock().replies)
     }
 
     fn take_bell(&mut self) -> bool {
-        std::mem::take(&mut self.collected().bell)
+        std::mem::take(&mut self.listener.lock().bell)
+    }
+
+    fn sync_deadline(&self) -> Option<Instant> {
+        self.parser.sync_timeout().0
+    }
+
+    fn flush_expired_sync(&mut self, now: Instant) -> bool {
+        if self.sync_deadline().is_none_or(|deadline| deadline > now) {
+            return false;
+        }
+        let mut performer = Performer {
+            term: &mut self.term,
+            state: &mut self.state,
+            listener: &self.listener,
+        };
+        self.parser.stop_sync(&mut performer);
+        self.mirror_title();
+        true
+    }
+
+    fn take_clipboard(&mut self) -> Option<String> {
+        self.state.clipboard.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alacritty_terminal::event::VoidListener;
+    use alacritty_terminal::vte::ansi::StdSyncHandler;
+    use std::fmt::Write as _;
+
+    /// Real agent sessions and the synthetic fixtures: every kind of
+    /// sequence the panes see.
+    const STREAMS: [&[u8]; 9] = [
+        include_bytes!("../../tests/fixtures/colors.bin"),
+        include_bytes!("../../tests/fixtures/cursor_moves.bin"),
+        include_bytes!("../../tests/fixtures/alt_screen.bin"),
+        include_bytes!("../../tests/fixtures/wide.bin"),
+        include_bytes!("../../tests/fixtures/agent_left.bin"),
+        include_bytes!("../../tests/fixtures/agents/claude_long_conversation.bin"),
+        include_bytes!("../../tests/fixtures/agents/codex_long_conversation.bin"),
+        include_bytes!("../../tests/fixtures/agents/gemini_long_conversation.bin"),
+        include_bytes!("../../tests/fixtures/agents/codex_tool_turn.bin"),
+    ];
+
+    fn describe_grid(term: &Term<impl EventListener>) -> String {
+        let grid = term.grid();
+        let mut out = String::new();
+        for line in (-i32::try_from(grid.history_size()).expect("small"))
+            ..i32::try_from(grid.screen_lines()).expect("small")
+        {
+            for col in 0..grid.columns() {
+                let cell = &grid[Line(line)][Column(col)];
+                let _ = write!(out, "{}{:?}{:?}{:?}|", cell.c, cell.fg, cell.bg, cell.flags);
+            }
+            out.push('\n');
+        }
+        let _ = write!(out, "cursor {:?} mode {:?}", grid.cursor.point, term.mode());
+        out
+    }
+
+    #[test]
+    fn xtversion_is_found_wherever_the_reads_split_it() {
+        for query in [&b"\x1b[>q"[..], b"\x1b[>0q"] {
+            let prefix = b"text q \x1b[2 q";
+            let stream = [&prefix[..], query, b" more q"].concat();
+            let end = prefix.len() + query.len();
+            for split in 0..=stream.len() {
+                let mut scan = XtversionScan::default();
+                let mut ends = Vec::new();
+                scan.scan(&stream[..split], |e| ends.push(e));
+                scan.scan(&stream[split..], |e| ends.push(e + split));
+                assert_eq!(ends, vec![end], "{query:?} split at {split}");
+            }
+        }
+    }
+
+    /// `Performer` hands every operation it does not own to `Term`: the
+    /// same streams parsed straight into a `Term` must leave the same grid,
+    /// history, cursor and modes. A forgotten delegation shows up here.
+    #[test]
+    fn the_performer_leaves_the_same_grid_as_term_alone() {
+        let size = PaneSize {
+            rows: 30,
+            cols: 100,
+        };
+        for (i, stream) in STREAMS.iter().enumerate() {
+            let mut ours = AlacrittyEmulator::new(size, 1_000);
+            ours.process(stream);
+            let config = Config {
+                scrolling_history: 1_000,
+                ..Config::default()
+            };
+            let mut plain = Term::new(config, &GridSize(size), VoidListener);
+            let mut parser: Processor<StdSyncHandler> = Processor::new();
+            parser.advance(&mut plain, stream);
+            assert!(
+                describe_grid(&ours.term) == describe_grid(&plain),
+                "stream {i} differs"
+            );
+        }
     }
 }

@@ -1,6 +1,12 @@
 //! The terminal emulator behind a small trait, so the rest of loop-tui never
 //! depends on one emulator crate (and never on ratatui: this is core).
 
+use std::time::Instant;
+
+pub use super::keyboard::KeyboardFlags;
+pub use super::replies::Rgb;
+use super::replies::{DEFAULT_BACKGROUND, DEFAULT_FOREGROUND};
+
 /// A colour as a child program asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CellColor {
@@ -118,6 +124,9 @@ pub struct InputModes {
     pub mouse_encoding: MouseEncoding,
     /// The child is drawing on the alternate screen.
     pub alternate_screen: bool,
+    /// The kitty keyboard protocol flags in force on the current screen;
+    /// empty means legacy (xterm) key encoding.
+    pub keyboard: KeyboardFlags,
 }
 
 /// Size of a pane's inner area in cells.
@@ -134,6 +143,39 @@ impl PaneSize {
         Self {
             rows: self.rows.max(1),
             cols: self.cols.max(1),
+        }
+    }
+}
+
+/// What happens to a child's OSC 52 clipboard writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClipboardPolicy {
+    /// Dropped: a program in a pane must not change the user's clipboard
+    /// behind their back (the default, as in tmux with `set-clipboard
+    /// external`).
+    #[default]
+    Ignore,
+    /// Kept for [`Emulator::take_clipboard`], so the app can pass it on.
+    Collect,
+}
+
+/// Per-pane choices made when the emulator is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmulatorOptions {
+    pub clipboard: ClipboardPolicy,
+    /// The default foreground reported for OSC 10 queries.
+    pub foreground: Rgb,
+    /// The default background reported for OSC 11 queries; agents choose a
+    /// light or dark theme from it.
+    pub background: Rgb,
+}
+
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        Self {
+            clipboard: ClipboardPolicy::default(),
+            foreground: DEFAULT_FOREGROUND,
+            background: DEFAULT_BACKGROUND,
         }
     }
 }
@@ -163,6 +205,16 @@ pub trait Emulator: Send {
     fn take_replies(&mut self) -> Vec<u8>;
     /// Whether the child rang the bell since the last call.
     fn take_bell(&mut self) -> bool;
+    /// While the child is inside a synchronized update (DEC mode 2026), the
+    /// time at which the held-back output is shown anyway, even if the
+    /// update has not ended; `None` outside an update.
+    fn sync_deadline(&self) -> Option<Instant>;
+    /// Shows the output held back by a synchronized update whose deadline
+    /// is at or before `now`; true if anything was held back.
+    fn flush_expired_sync(&mut self, now: Instant) -> bool;
+    /// The latest text the child wrote to the clipboard with OSC 52, if
+    /// the pane collects clipboard writes ([`ClipboardPolicy::Collect`]).
+    fn take_clipboard(&mut self) -> Option<String>;
     /// The visible text, one line per row, trailing blanks trimmed.
     fn text_contents(&self) -> String {
         let size = self.size();
@@ -195,15 +247,29 @@ pub enum EmulatorKind {
 }
 
 impl EmulatorKind {
+    /// An emulator with the default options.
     pub fn create(self, size: PaneSize, scrollback_lines: usize) -> Box<dyn Emulator> {
+        self.create_with(size, scrollback_lines, EmulatorOptions::default())
+    }
+
+    pub fn create_with(
+        self,
+        size: PaneSize,
+        scrollback_lines: usize,
+        options: EmulatorOptions,
+    ) -> Box<dyn Emulator> {
         match self {
-            Self::Alacritty => Box::new(super::alacritty_emulator::AlacrittyEmulator::new(
+            Self::Alacritty => {
+                Box::new(super::alacritty_emulator::AlacrittyEmulator::with_options(
+                    size,
+                    scrollback_lines,
+                    options,
+                ))
+            }
+            Self::Vt100 => Box::new(super::vt100_emulator::Vt100Emulator::with_options(
                 size,
                 scrollback_lines,
-            )),
-            Self::Vt100 => Box::new(super::vt100_emulator::Vt100Emulator::new(
-                size,
-                scrollback_lines,
+                options,
             )),
         }
     }

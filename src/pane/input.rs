@@ -1,11 +1,14 @@
 //! Pure encoders: a key press, a paste or a mouse event becomes the bytes a
-//! real terminal (xterm) would send for the child's current input modes.
+//! real terminal would send for the child's current input modes: xterm's
+//! encoding by default, the kitty keyboard protocol once the child asked
+//! for it.
 
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
 use super::emulator::{InputModes, MouseEncoding, MouseMode};
+use super::kitty_keys;
 
 const ESC: u8 = 0x1b;
 
@@ -14,8 +17,16 @@ pub struct KeyEncoder;
 
 impl KeyEncoder {
     /// The bytes for `key`, or `None` for events a terminal sends nothing
-    /// for (releases, bare modifier keys, media keys).
+    /// for: in legacy mode releases, bare modifier keys and media keys;
+    /// under the kitty keyboard protocol whatever the child's flags leave
+    /// out (releases unless it asked for event types, for instance).
+    ///
+    /// With no kitty flags pushed, Shift+Enter sends CR like Enter, as in
+    /// xterm, tmux and kitty's own legacy mode.
     pub fn encode(key: &KeyEvent, modes: &InputModes) -> Option<Vec<u8>> {
+        if !modes.keyboard.is_legacy() {
+            return kitty_keys::encode(key, modes.keyboard, modes.application_cursor);
+        }
         if key.kind == KeyEventKind::Release {
             return None;
         }

@@ -2,10 +2,17 @@
 //! output, and the encoders for what is sent to it. No ratatui here.
 
 pub mod alacritty_emulator;
+mod clipboard;
 pub mod emulator;
+#[cfg(test)]
+mod emulator_tests;
 pub mod input;
+pub mod keyboard;
+mod kitty_keys;
 pub mod pty;
+pub mod replies;
 pub mod screen;
+pub mod sync;
 pub mod vt100_emulator;
 
 use std::fmt;

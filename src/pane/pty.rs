@@ -3,10 +3,10 @@
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use nix::sys::signal::{killpg, Signal};
@@ -135,19 +135,22 @@ impl PtyProcess {
         spawn_writer(pane, writer, write_rx, backlog.clone())?;
 
         let (drained_tx, drained_rx) = mpsc::channel::<()>();
-        let reply_tx = write_tx.clone();
-        let reply_backlog = backlog.clone();
+        // Answers to the child's queries go through the writer queue like
+        // input, and count in its backlog.
+        let reply = {
+            let (reply_tx, reply_backlog) = (write_tx.clone(), backlog.clone());
+            move |bytes: Vec<u8>| {
+                reply_backlog.fetch_add(bytes.len(), Ordering::Relaxed);
+                let _ = reply_tx.send(bytes);
+            }
+        };
         let on_output = notify.clone();
+        let wake = move || on_output(PtyEvent::Output { pane, generation });
+        let sync_timer = spawn_sync_timer(pane, Arc::clone(&screen), reply.clone(), wake.clone())?;
         thread::Builder::new()
             .name(format!("pty-reader-{pane}"))
             .spawn(move || {
-                let reply = |bytes: Vec<u8>| {
-                    reply_backlog.fetch_add(bytes.len(), Ordering::Relaxed);
-                    let _ = reply_tx.send(bytes);
-                };
-                read_loop(reader, &screen, reply, || {
-                    on_output(PtyEvent::Output { pane, generation });
-                });
+                read_loop(reader, &screen, reply, &sync_timer, wake);
                 let _ = drained_tx.send(());
             })
             .context("failed to start the PTY reader thread")?;
@@ -247,9 +250,11 @@ fn read_loop(
     mut reader: Box<dyn Read + Send>,
     screen: &PaneScreen,
     reply: impl Fn(Vec<u8>),
+    sync_timer: &Sender<Instant>,
     wake: impl Fn(),
 ) {
     let mut buf = vec![0u8; READ_CHUNK];
+    let mut armed = None;
     loop {
         // On Linux a read on the master fails with EIO once the child side
         // is gone: that is the end of output, like EOF.
@@ -261,10 +266,66 @@ fn read_loop(
         if !answer.is_empty() {
             reply(answer);
         }
+        // This thread blocks in `read` while an update is held back, so a
+        // timer shows it if the child never ends it.
+        let deadline = screen.sync_deadline();
+        if deadline.is_some() && deadline != armed {
+            if let Some(at) = deadline {
+                let _ = sync_timer.send(at);
+            }
+        }
+        armed = deadline;
         if screen.mark_dirty() {
             wake();
         }
     }
+    // The child is gone mid-update: show what it managed to write.
+    if screen.flush_sync().is_some() && screen.mark_dirty() {
+        wake();
+    }
+}
+
+/// Starts the thread that shows a synchronized update when its deadline
+/// passes (`sync::SYNC_TIMEOUT` after it began) even though the child sent
+/// nothing more. The reader sends it each new deadline; it sleeps until
+/// then, flushes, and wakes the app loop like new output would. It ends
+/// with the reader.
+fn spawn_sync_timer(
+    pane: PaneId,
+    screen: Arc<PaneScreen>,
+    reply: impl Fn(Vec<u8>) + Send + 'static,
+    wake: impl Fn() + Send + 'static,
+) -> Result<Sender<Instant>> {
+    let (tx, rx) = mpsc::channel::<Instant>();
+    thread::Builder::new()
+        .name(format!("pty-sync-{pane}"))
+        .spawn(move || {
+            while let Ok(mut deadline) = rx.recv() {
+                loop {
+                    let wait = deadline.saturating_duration_since(Instant::now());
+                    match rx.recv_timeout(wait) {
+                        Ok(newer) => deadline = newer,
+                        Err(RecvTimeoutError::Timeout) => {
+                            if let Some(answer) = screen.flush_expired_sync(Instant::now()) {
+                                if !answer.is_empty() {
+                                    reply(answer);
+                                }
+                                if screen.mark_dirty() {
+                                    wake();
+                                }
+                            }
+                            match screen.sync_deadline() {
+                                Some(next) => deadline = next,
+                                None => break,
+                            }
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            }
+        })
+        .context("failed to start the PTY sync timer thread")?;
+    Ok(tx)
 }
 
 /// Ends every given child: SIGHUP first (what closing a terminal sends),
@@ -285,6 +346,48 @@ pub fn end_children(
         }
         if !wait_all(grace) {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pane::emulator::EmulatorKind;
+
+    /// A child that begins a synchronized update and then stalls without
+    /// ending it: the reader is blocked in `read`, so only the timer can
+    /// show the held-back output, and it must, while the child still runs.
+    #[test]
+    fn a_stalled_synchronized_update_is_shown_by_the_timer() {
+        for kind in [EmulatorKind::Alacritty, EmulatorKind::Vt100] {
+            let size = PaneSize { rows: 5, cols: 40 };
+            let screen = Arc::new(PaneScreen::new(kind.create(size, 100)));
+            let (tx, rx) = mpsc::channel();
+            let program = PaneProgram::Exec(vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                "printf 'before\\033[?2026h held back'; sleep 60".into(),
+            ]);
+            let process =
+                PtyProcess::spawn(0, 0, &program, &[], size, Arc::clone(&screen), move |e| {
+                    let _ = tx.send(e);
+                })
+                .expect("spawn the child");
+            let shown = loop {
+                // Acknowledge the output as the app loop does, so the next
+                // change wakes this loop again.
+                screen.take_dirty();
+                if screen.lock().text_contents().contains("held back") {
+                    break true;
+                }
+                match rx.recv_timeout(Duration::from_secs(10)) {
+                    Ok(PtyEvent::Output { .. }) => {}
+                    Ok(PtyEvent::Exited { .. }) | Err(_) => break false,
+                }
+            };
+            process.signal(Signal::SIGKILL);
+            assert!(shown, "{kind:?}: {}", screen.lock().text_contents());
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use super::emulator::Emulator;
 
@@ -35,6 +36,32 @@ impl PaneScreen {
         let mut emulator = self.lock();
         emulator.process(bytes);
         emulator.take_replies()
+    }
+
+    /// While the child is inside a synchronized update, when its held-back
+    /// output is shown anyway. The PTY layer keeps a timer on it (see
+    /// `pty.rs`), so the app only needs this to draw at the right moment
+    /// if it owns a screen without a PTY.
+    pub fn sync_deadline(&self) -> Option<Instant> {
+        self.lock().sync_deadline()
+    }
+
+    /// Shows the output of a synchronized update whose deadline has
+    /// passed. `Some` with the replies to send to the child (answers to
+    /// queries inside the update, often none) if output was shown, `None`
+    /// if there was nothing to show.
+    pub fn flush_expired_sync(&self, now: Instant) -> Option<Vec<u8>> {
+        let mut emulator = self.lock();
+        emulator
+            .flush_expired_sync(now)
+            .then(|| emulator.take_replies())
+    }
+
+    /// Shows whatever a synchronized update still holds back, deadline or
+    /// not: the child has gone, no end of the update will come.
+    pub fn flush_sync(&self) -> Option<Vec<u8>> {
+        let deadline = self.sync_deadline()?;
+        self.flush_expired_sync(deadline)
     }
 
     /// Marks the screen changed; true if the app loop needs a wake-up.

@@ -1,19 +1,134 @@
-//! The [`Emulator`] implemented with the `vt100` crate.
+//! The [`Emulator`] implemented with the `vt100` crate. vt100 leaves the
+//! queries a child sends to its callbacks, so [`Hooks`] answers them through
+//! [`super::replies`] (the same answers as the alacritty emulator), tracks
+//! the kitty keyboard flags, and a [`SyncBuffer`] in front of the parser
+//! holds synchronized updates back.
 
 use std::num::NonZeroU16;
+use std::time::Instant;
 
+use super::clipboard;
 use super::emulator::{
-    CellAttrs, CellColor, CellText, CellView, CursorState, Emulator, InputModes, MouseEncoding,
-    MouseMode, PaneSize,
+    CellAttrs, CellColor, CellText, CellView, CursorState, Emulator, EmulatorOptions, InputModes,
+    MouseEncoding, MouseMode, PaneSize,
 };
+use super::keyboard::{KeyboardFlags, KeyboardStacks, SetMode};
+use super::replies::{self, ModeState};
+use super::sync::{find_anchored, SyncBuffer};
 
 /// Collects what `vt100` does not handle itself: queries the child waits
-/// on, the title and the bell.
+/// on, the title, the bell, the keyboard protocol and clipboard writes.
 #[derive(Default)]
 struct Hooks {
+    options: EmulatorOptions,
     replies: Vec<u8>,
     title: String,
     bell: bool,
+    keyboard: KeyboardStacks,
+    /// The bytes being parsed are the inside of a synchronized update.
+    in_sync: bool,
+    /// Answers to OSC colour queries whose terminator is not known yet:
+    /// vt100 dispatches an OSC string at the ESC of an `ESC \` terminator
+    /// (or at BEL) without saying which, so the answer waits for the next
+    /// event. A `\` escape right after means ST; anything else means BEL.
+    pending_osc: Vec<String>,
+    clipboard: Option<String>,
+}
+
+impl Hooks {
+    fn reply(&mut self, text: &str) {
+        self.resolve_osc("\x07");
+        self.replies.extend_from_slice(text.as_bytes());
+    }
+
+    /// Sends the pending OSC answers with the terminator their query used.
+    fn resolve_osc(&mut self, terminator: &str) {
+        for body in std::mem::take(&mut self.pending_osc) {
+            self.replies.extend_from_slice(body.as_bytes());
+            self.replies.extend_from_slice(terminator.as_bytes());
+        }
+    }
+
+    fn osc_colour_query(&mut self, params: &[&[u8]]) {
+        let code = |p: &[u8]| std::str::from_utf8(p).ok()?.parse::<u16>().ok();
+        match params {
+            // OSC 10/11/12 ; ? (; ? …): each further `?` asks for the next
+            // dynamic colour, as in xterm.
+            [first, rest @ ..] if matches!(code(first), Some(10..=12)) => {
+                let codes = code(first).unwrap_or(10)..=12;
+                for (dynamic, param) in codes.zip(rest.iter()) {
+                    if *param != b"?" {
+                        break;
+                    }
+                    let colour = if dynamic == 11 {
+                        self.options.background
+                    } else {
+                        self.options.foreground
+                    };
+                    self.pending_osc
+                        .push(replies::color_report(&dynamic.to_string(), colour, ""));
+                }
+            }
+            // OSC 4 ; index ; ? (; index ; ? …): palette entries.
+            [b"4", pairs @ ..] => {
+                for pair in pairs.chunks(2) {
+                    if let [index, b"?"] = pair {
+                        if let Some(index) = code(index).and_then(|i| u8::try_from(i).ok()) {
+                            self.pending_osc.push(replies::color_report(
+                                &format!("4;{index}"),
+                                replies::palette(index),
+                                "",
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn private_mode(&self, screen: &vt100::Screen, mode: u16) -> ModeState {
+        let mouse = screen.mouse_protocol_mode();
+        let encoding = screen.mouse_protocol_encoding();
+        match mode {
+            1 => screen.application_cursor().into(),
+            9 => (mouse == vt100::MouseProtocolMode::Press).into(),
+            25 => (!screen.hide_cursor()).into(),
+            47 | 1049 => screen.alternate_screen().into(),
+            1000 => (mouse == vt100::MouseProtocolMode::PressRelease).into(),
+            1002 => (mouse == vt100::MouseProtocolMode::ButtonMotion).into(),
+            1003 => (mouse == vt100::MouseProtocolMode::AnyMotion).into(),
+            1005 => (encoding == vt100::MouseProtocolEncoding::Utf8).into(),
+            1006 => (encoding == vt100::MouseProtocolEncoding::Sgr).into(),
+            2004 => screen.bracketed_paste().into(),
+            replies::SYNC_MODE => self.in_sync.into(),
+            _ => ModeState::NotRecognized,
+        }
+    }
+
+    fn keyboard(&mut self, screen: &vt100::Screen, kind: u8, params: &[&[u16]]) {
+        let alternate = screen.alternate_screen();
+        let param = |i: usize| params.get(i).and_then(|p| p.first()).copied();
+        match kind {
+            b'?' => {
+                let report = self.keyboard.report(alternate);
+                self.reply(&report);
+            }
+            b'>' => self
+                .keyboard
+                .push(alternate, KeyboardFlags::from_bits(param(0).unwrap_or(0))),
+            // A missing or zero count pops one entry.
+            b'<' => self
+                .keyboard
+                .pop(alternate, usize::from(param(0).unwrap_or(1).max(1))),
+            b'=' => self.keyboard.set(
+                alternate,
+                KeyboardFlags::from_bits(param(0).unwrap_or(0)),
+                SetMode::from_param(param(1).unwrap_or(1)),
+            ),
+            _ => {}
+        }
+    }
 }
 
 impl vt100::Callbacks for Hooks {
@@ -25,30 +140,73 @@ impl vt100::Callbacks for Hooks {
         self.title = String::from_utf8_lossy(title).into_owned();
     }
 
+    fn copy_to_clipboard(&mut self, _: &mut vt100::Screen, _ty: &[u8], data: &[u8]) {
+        if let Some(text) = clipboard::accept_write(self.options.clipboard, data) {
+            self.clipboard = Some(text);
+        }
+    }
+
+    // A child may never read the user's clipboard (it could hold a
+    // password): `paste_from_clipboard` keeps vt100's silent default.
+
+    fn unhandled_escape(&mut self, _: &mut vt100::Screen, i1: Option<u8>, _i2: Option<u8>, b: u8) {
+        if i1.is_none() && b == b'\\' {
+            self.resolve_osc("\x1b\\");
+        } else {
+            self.resolve_osc("\x07");
+        }
+    }
+
+    fn unhandled_osc(&mut self, _: &mut vt100::Screen, params: &[&[u8]]) {
+        self.resolve_osc("\x07");
+        self.osc_colour_query(params);
+    }
+
     fn unhandled_csi(
         &mut self,
         screen: &mut vt100::Screen,
         i1: Option<u8>,
-        _i2: Option<u8>,
+        i2: Option<u8>,
         params: &[&[u16]],
         c: char,
     ) {
         let first = params.first().and_then(|p| p.first()).copied().unwrap_or(0);
-        match (i1, c, first) {
-            // DSR 6: cursor position report, 1-based. Shells and many TUIs
+        match (i1, i2, c) {
+            // DSR 6: cursor position report. Shells and many TUIs
             // (crossterm's `cursor::position`) block until it arrives.
-            (None, 'n', 6) => {
+            (None, None, 'n') if first == 6 => {
                 let (row, col) = screen.cursor_position();
+                // After writing the last column vt100 reports the column
+                // past the edge (the pending wrap); terminals say the last.
                 let col = col.min(screen.size().1.get() - 1);
-                self.replies
-                    .extend_from_slice(format!("\x1b[{};{}R", row + 1, col + 1).as_bytes());
+                self.reply(&replies::cursor_position(
+                    usize::from(row),
+                    usize::from(col),
+                ));
             }
-            // DSR 5: "are you OK" — answer "no malfunction".
-            (None, 'n', 5) => self.replies.extend_from_slice(b"\x1b[0n"),
-            // DA1: claim a VT220 with ANSI colour, as xterm does.
-            (None, 'c', 0) => self.replies.extend_from_slice(b"\x1b[?62;22c"),
-            // DA2: a terminal type and version that programs treat as xterm-like.
-            (Some(b'>'), 'c', 0) => self.replies.extend_from_slice(b"\x1b[>1;10;0c"),
+            (None, None, 'n') if first == 5 => self.reply(replies::OPERATING_STATUS),
+            (None, None, 'c') if first == 0 => self.reply(replies::PRIMARY_DEVICE_ATTRIBUTES),
+            (Some(b'>'), None, 'c') if first == 0 => {
+                self.reply(&replies::secondary_device_attributes());
+            }
+            (Some(b'>'), None, 'q') if first == 0 => self.reply(&replies::xtversion()),
+            (Some(b'?'), Some(b'$'), 'p') => {
+                let state = self.private_mode(screen, first);
+                self.reply(&replies::private_mode_report(first, state));
+            }
+            // vt100 implements no ANSI mode (insert, newline).
+            (Some(b'$'), None, 'p') => {
+                self.reply(&replies::ansi_mode_report(first, ModeState::NotRecognized));
+            }
+            (Some(kind @ (b'?' | b'>' | b'<' | b'=')), None, 'u') => {
+                self.resolve_osc("\x07");
+                self.keyboard(screen, kind, params);
+            }
+            (None, None, 't') if first == 18 => {
+                let (rows, cols) = screen.size();
+                self.reply(&replies::text_area_chars(rows.get(), cols.get()));
+            }
+            (None, None, 't') if first == 14 => self.reply(replies::TEXT_AREA_PIXELS),
             _ => {}
         }
     }
@@ -57,6 +215,7 @@ impl vt100::Callbacks for Hooks {
 /// A pane's screen and history, parsed by `vt100`.
 pub struct Vt100Emulator {
     parser: vt100::Parser<Hooks>,
+    sync: SyncBuffer,
 }
 
 fn non_zero(value: u16) -> NonZeroU16 {
@@ -73,23 +232,60 @@ fn color(c: vt100::Color) -> CellColor {
 
 impl Vt100Emulator {
     pub fn new(size: PaneSize, scrollback_lines: usize) -> Self {
+        Self::with_options(size, scrollback_lines, EmulatorOptions::default())
+    }
+
+    pub fn with_options(size: PaneSize, scrollback_lines: usize, options: EmulatorOptions) -> Self {
         let size = size.clamped();
         Self {
             parser: vt100::Parser::new_with_callbacks(
                 non_zero(size.rows),
                 non_zero(size.cols),
                 scrollback_lines,
-                Hooks::default(),
+                Hooks {
+                    options,
+                    ..Hooks::default()
+                },
             ),
+            sync: SyncBuffer::default(),
         }
+    }
+
+    /// Parses bytes the sync buffer let through.
+    fn parse(parser: &mut vt100::Parser<Hooks>, bytes: &[u8], in_sync: bool) {
+        parser.callbacks_mut().in_sync = in_sync;
+        // vt100 resets itself on RIS (`ESC c`) without telling its
+        // callbacks, so the keyboard flags are forgotten here, at the same
+        // point in the stream. The sync buffer never splits `ESC c` (it
+        // keeps a trailing ESC back), so looking at the bytes is exact.
+        let mut rest = bytes;
+        while let Some(at) = find_anchored(rest, b"\x1bc", 1) {
+            let (before, after) = rest.split_at(at + 2);
+            // vt100 itself moves a scrolled-back view along as history
+            // grows, so the lines the user is reading stay in place.
+            parser.process(before);
+            parser.callbacks_mut().keyboard.reset();
+            rest = after;
+        }
+        parser.process(rest);
+        parser.callbacks_mut().in_sync = false;
+    }
+
+    /// OSC answers still waiting for their terminator are sent with BEL
+    /// once a parse ends anywhere but right after an ESC (the sync buffer
+    /// keeps a trailing ESC back, so the parser never ends there).
+    fn finish_parse(&mut self) {
+        self.parser.callbacks_mut().resolve_osc("\x07");
     }
 }
 
 impl Emulator for Vt100Emulator {
     fn process(&mut self, bytes: &[u8]) {
-        // vt100 itself moves a scrolled-back view along as history grows,
-        // so the lines the user is reading stay in place.
-        self.parser.process(bytes);
+        let parser = &mut self.parser;
+        self.sync.feed(bytes, Instant::now(), |run, in_sync| {
+            Self::parse(parser, run, in_sync);
+        });
+        self.finish_parse();
     }
 
     fn resize(&mut self, size: PaneSize) {
@@ -161,6 +357,11 @@ impl Emulator for Vt100Emulator {
                 vt100::MouseProtocolEncoding::Sgr => MouseEncoding::Sgr,
             },
             alternate_screen: screen.alternate_screen(),
+            keyboard: self
+                .parser
+                .callbacks()
+                .keyboard
+                .current(screen.alternate_screen()),
         }
     }
 
@@ -188,6 +389,23 @@ impl Emulator for Vt100Emulator {
     fn take_bell(&mut self) -> bool {
         std::mem::take(&mut self.parser.callbacks_mut().bell)
     }
+
+    fn sync_deadline(&self) -> Option<Instant> {
+        self.sync.deadline()
+    }
+
+    fn flush_expired_sync(&mut self, now: Instant) -> bool {
+        let parser = &mut self.parser;
+        let flushed = self.sync.flush_expired(now, |run, in_sync| {
+            Self::parse(parser, run, in_sync);
+        });
+        self.finish_parse();
+        flushed
+    }
+
+    fn take_clipboard(&mut self) -> Option<String> {
+        self.parser.callbacks_mut().clipboard.take()
+    }
 }
 
 #[cfg(test)]
@@ -202,7 +420,14 @@ mod tests {
     fn answers_cursor_position_and_device_attributes() {
         let mut e = emu(5, 20);
         e.process(b"ab\x1b[6n\x1b[c\x1b[>c");
-        assert_eq!(e.take_replies(), b"\x1b[1;3R\x1b[?62;22c\x1b[>1;10;0c");
+        assert_eq!(
+            e.take_replies(),
+            format!(
+                "\x1b[1;3R\x1b[?62;22c{}",
+                replies::secondary_device_attributes()
+            )
+            .as_bytes()
+        );
         assert!(e.take_replies().is_empty(), "replies are drained once");
     }
 

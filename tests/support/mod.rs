@@ -42,6 +42,27 @@ pub const MARKER_VAR: &str = "LOOP_TUI_E2E_MARKER";
 /// the answer never hangs.
 const CURSOR_POSITION_REQUEST: &[u8] = b"\x1b[6n";
 
+/// Primary device attributes (DA1). Every real terminal answers it, and
+/// loop-tui sends it at start-up after asking whether the terminal speaks
+/// the kitty keyboard protocol: without an answer it would wait two
+/// seconds before drawing.
+const DEVICE_ATTRIBUTES_REQUEST: &[u8] = b"\x1b[c";
+const DEVICE_ATTRIBUTES_ANSWER: &[u8] = b"\x1b[?62;22c";
+
+/// The kitty keyboard protocol query. A harness started with
+/// [`Loop::start_with_kitty_keyboard`] answers it (flags 0: supported,
+/// nothing pushed yet), so loop-tui turns the protocol on and the test
+/// must then speak it, for instance send Shift+Enter as `CSI 13 ; 2 u`.
+const KEYBOARD_QUERY: &[u8] = b"\x1b[?u";
+const KEYBOARD_ANSWER: &[u8] = b"\x1b[?0u";
+
+/// Shift+Enter as a terminal speaking the kitty keyboard protocol sends it.
+pub const KITTY_SHIFT_ENTER: &[u8] = b"\x1b[13;2u";
+
+/// The prefix key, Ctrl-], as a terminal speaking the kitty keyboard
+/// protocol (with loop-tui's flags, disambiguation) sends it.
+pub const KITTY_PREFIX: &[u8] = b"\x1b[93;5u";
+
 /// Makes markers and temporary directories unique within this process.
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 
@@ -193,6 +214,33 @@ impl Loop {
         cwd: &Path,
         env: &[(&str, &std::ffi::OsStr)],
     ) -> Self {
+        Self::start_full(args, rows, cols, cwd, env, false)
+    }
+
+    /// Like [`Loop::start_with`], in an outer terminal that supports the
+    /// kitty keyboard protocol.
+    pub fn start_with_kitty_keyboard(
+        args: &[&str],
+        rows: u16,
+        cols: u16,
+        cwd: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let env: Vec<(&str, &std::ffi::OsStr)> = env
+            .iter()
+            .map(|(name, value)| (*name, std::ffi::OsStr::new(*value)))
+            .collect();
+        Self::start_full(args, rows, cols, cwd, &env, true)
+    }
+
+    fn start_full(
+        args: &[&str],
+        rows: u16,
+        cols: u16,
+        cwd: &Path,
+        env: &[(&str, &std::ffi::OsStr)],
+        kitty_keyboard: bool,
+    ) -> Self {
         let marker = unique("marker");
         let pair = native_pty_system()
             .openpty(pty_size(rows, cols))
@@ -243,7 +291,7 @@ impl Loop {
             let eof = Arc::clone(&eof);
             thread::Builder::new()
                 .name("outer-terminal-reader".into())
-                .spawn(move || read_loop(reader, &shared, &writer, &eof))
+                .spawn(move || read_loop(reader, &shared, &writer, &eof, kitty_keyboard))
                 .expect("start the reader thread");
         }
 
@@ -297,6 +345,12 @@ impl Loop {
 
     pub fn screen_text(&self) -> String {
         self.screen().text()
+    }
+
+    /// Runs `f` on the outer terminal's screen as the harness's vt100 parser
+    /// holds it, for checks of colours and attributes.
+    pub fn with_vt100_screen<T>(&self, f: impl FnOnce(&vt100::Screen) -> T) -> T {
+        f(lock(&self.shared).parser.screen())
     }
 
     /// Everything loop-tui has written so far.
@@ -468,8 +522,18 @@ fn read_loop(
     shared: &Mutex<Shared>,
     writer: &Mutex<Box<dyn Write + Send>>,
     eof: &AtomicBool,
+    kitty_keyboard: bool,
 ) {
     let mut buf = vec![0u8; 64 * 1024];
+    // Requests answered like a real terminal, in the order they appear.
+    let mut answers: Vec<(&[u8], &[u8])> = vec![
+        (CURSOR_POSITION_REQUEST, b"\x1b[1;1R"),
+        (DEVICE_ATTRIBUTES_REQUEST, DEVICE_ATTRIBUTES_ANSWER),
+    ];
+    if kitty_keyboard {
+        answers.push((KEYBOARD_QUERY, KEYBOARD_ANSWER));
+    }
+    let longest = answers.iter().map(|(q, _)| q.len()).max().unwrap_or(1);
     // The last bytes of the previous read, so a request split across two
     // reads is still recognised.
     let mut tail: Vec<u8> = Vec::new();
@@ -486,21 +550,21 @@ fn read_loop(
             s.raw.extend_from_slice(chunk);
             s.parser.process(chunk);
         }
-        // A match must include at least one new byte, because the tail is
-        // shorter than the request; so no request is answered twice.
+        // A match must end in a new byte, because the tail is shorter than
+        // every request; so no request is answered twice.
         let mut window = std::mem::take(&mut tail);
+        let old = window.len();
         window.extend_from_slice(chunk);
-        let requests = window
-            .windows(CURSOR_POSITION_REQUEST.len())
-            .filter(|w| *w == CURSOR_POSITION_REQUEST)
-            .count();
-        for _ in 0..requests {
-            let mut w = lock(writer);
-            let _ = w.write_all(b"\x1b[1;1R");
-            let _ = w.flush();
+        for end in old + 1..=window.len() {
+            for (request, answer) in &answers {
+                if window[..end].ends_with(request) {
+                    let mut w = lock(writer);
+                    let _ = w.write_all(answer);
+                    let _ = w.flush();
+                }
+            }
         }
-        let keep = CURSOR_POSITION_REQUEST.len() - 1;
-        tail = window[window.len().saturating_sub(keep)..].to_vec();
+        tail = window[window.len().saturating_sub(longest - 1)..].to_vec();
     }
     eof.store(true, Ordering::SeqCst);
 }
