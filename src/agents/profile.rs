@@ -107,6 +107,11 @@ pub struct Profile {
     pub resume: ResumeVia,
     /// The pause between a delivered paste and the Enter that submits it.
     pub submit_gap: Duration,
+    /// Shift-Enter is sent as ESC CR while the CLI has not asked for the
+    /// kitty keyboard protocol: claude reads ESC CR as "newline" (the
+    /// binding its own `/terminal-setup` installs), and only asks for the
+    /// protocol in terminals it recognises by name.
+    pub shift_enter_as_esc_cr: bool,
 }
 
 impl Profile {
@@ -125,6 +130,7 @@ impl Profile {
                     resume: "--resume".into(),
                 },
                 submit_gap: PASTE_SUBMIT_GAP,
+                shift_enter_as_esc_cr: true,
             },
             ProfileKind::Codex => Self {
                 kind,
@@ -138,6 +144,7 @@ impl Profile {
                 role_prompt: RolePromptVia::ConfigSetting("developer_instructions".into()),
                 resume: ResumeVia::Subcommand("resume".into()),
                 submit_gap: PASTE_SUBMIT_GAP,
+                shift_enter_as_esc_cr: false,
             },
             ProfileKind::Gemini => Self {
                 kind,
@@ -148,6 +155,7 @@ impl Profile {
                 role_prompt: RolePromptVia::FirstInput,
                 resume: ResumeVia::Unsupported,
                 submit_gap: PASTE_SUBMIT_GAP,
+                shift_enter_as_esc_cr: false,
             },
         }
     }
@@ -197,6 +205,11 @@ impl AgentSpec {
             Launch::Profile(profile) => profile.submit_gap,
             Launch::Custom(..) | Launch::Demo => PASTE_SUBMIT_GAP,
         }
+    }
+
+    /// Whether Shift-Enter goes to this agent as ESC CR (see [`Profile`]).
+    pub fn shift_enter_as_esc_cr(&self) -> bool {
+        matches!(&self.launch, Launch::Profile(p) if p.shift_enter_as_esc_cr)
     }
 
     /// Whether the role prompt must be typed as the agent's first input

@@ -14,7 +14,8 @@ use super::event::Effect;
 use super::state::{ActiveDelivery, AppState, ChildState, PaneState, WORKING_WINDOW};
 use crate::bridge::relay::{Message, HUMAN, LOOP_TUI};
 use crate::bridge::sanitize::sanitize;
-use crate::pane::input::encode_paste;
+use crate::pane::input::{encode_paste, KeyEncoder};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// How long the human must have left a pane alone before a message is
 /// typed into it: long enough to finish a word, short enough not to stall.
@@ -146,9 +147,14 @@ fn finish(state: &mut AppState, index: usize, active: ActiveDelivery) -> Vec<Eff
     let pane = &mut state.panes[index];
     pane.delivery = None;
     let held = std::mem::take(&mut pane.held_input);
+    // Enter as the child asked for keys: CR, or an escape code when it
+    // wants every key as one (kitty protocol).
+    let modes = pane.screen.lock().input_modes();
+    let enter = KeyEncoder::encode(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE), &modes)
+        .unwrap_or_else(|| ENTER.to_vec());
     let mut effects = vec![Effect::Deliver {
         pane: index,
-        bytes: ENTER.to_vec(),
+        bytes: enter,
     }];
     if !held.is_empty() {
         effects.push(Effect::SendInput {

@@ -114,6 +114,7 @@ fn pane_spec(agent: &AgentSpec, command: Command, env: Vec<(String, String)>) ->
         program,
         env,
         submit_gap: agent.submit_gap(),
+        shift_enter_as_esc_cr: agent.shift_enter_as_esc_cr(),
     }
 }
 

@@ -26,6 +26,8 @@ pub struct PaneSpec {
     pub env: Vec<(String, String)>,
     /// The pause between a delivered paste and the Enter that submits it.
     pub submit_gap: Duration,
+    /// Shift-Enter is sent as ESC CR while the child has no kitty flags.
+    pub shift_enter_as_esc_cr: bool,
 }
 
 impl PaneSpec {
@@ -37,6 +39,7 @@ impl PaneSpec {
             program,
             env: Vec::new(),
             submit_gap: Duration::from_millis(150),
+            shift_enter_as_esc_cr: false,
         }
     }
 }
@@ -203,6 +206,8 @@ pub struct AppState {
     /// The run's id, for `bridge_status`.
     pub run_id: String,
     pub workflow: super::workflow::Workflow,
+    /// The key whose press loop-tui kept for itself; its release is dropped.
+    pub swallow_release: Option<crossterm::event::KeyCode>,
     /// The colours of [ui.theme] in the config file.
     pub theme: crate::config::Theme,
     /// How the agent panes share the screen ([ui] layout).
@@ -246,6 +251,7 @@ impl AppState {
             editor: None,
             run_id: String::new(),
             workflow: super::workflow::Workflow::default(),
+            swallow_release: None,
             theme: crate::config::Theme::default(),
             layout: crate::config::GridLayout::default(),
             plan: PlanPane::new(DEFAULT_PLAN_PATH.into(), specs.len() >= 2),

@@ -28,8 +28,11 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
     let mut effects = match event {
         AppEvent::Terminal(TerminalEvent::Key(key)) => {
             if key.kind == KeyEventKind::Release {
-                return Vec::new();
+                return on_release(state, &key, now);
             }
+            // Until the press reaches a pane, loop-tui owns it, and the
+            // release of a key loop-tui acted on must not reach a pane.
+            state.swallow_release = Some(key.code);
             on_key(state, &key, now)
         }
         AppEvent::Terminal(TerminalEvent::Paste(text)) => on_paste(state, &text, now),
@@ -284,6 +287,36 @@ fn key_name(key: &KeyEvent) -> String {
 }
 
 fn send_key(state: &mut AppState, key: &KeyEvent, now: Instant) -> Vec<Effect> {
+    let Some(index) = state.focused_agent() else {
+        return Vec::new();
+    };
+    state.swallow_release = None;
+    let modes = state.panes[index].screen.lock().input_modes();
+    if state.panes[index].spec.shift_enter_as_esc_cr
+        && key.code == KeyCode::Enter
+        && key.modifiers == crossterm::event::KeyModifiers::SHIFT
+        && key.kind != KeyEventKind::Release
+        && modes.keyboard.bits() == 0
+    {
+        return human_input(state, index, b"\x1b\r".to_vec(), now);
+    }
+    KeyEncoder::encode(key, &modes)
+        .map(|bytes| human_input(state, index, bytes, now))
+        .unwrap_or_default()
+}
+
+/// A key release (only reported by terminals speaking the kitty keyboard
+/// protocol): it goes to the focused pane in normal mode, where the
+/// encoder sends it only if the child asked for event types, unless
+/// loop-tui acted on its press.
+fn on_release(state: &mut AppState, key: &KeyEvent, now: Instant) -> Vec<Effect> {
+    if state.swallow_release == Some(key.code) {
+        state.swallow_release = None;
+        return Vec::new();
+    }
+    if state.mode != Mode::Normal || state.keymap.is_prefix(key) {
+        return Vec::new();
+    }
     let Some(index) = state.focused_agent() else {
         return Vec::new();
     };
@@ -885,5 +918,96 @@ mod tests {
     fn signals_quit() {
         let mut s = state(1);
         assert_eq!(run(&mut s, vec![AppEvent::Signal(15)]), vec![Effect::Quit]);
+    }
+}
+
+#[cfg(test)]
+mod key_protocol_tests {
+    use std::time::Instant;
+
+    use crossterm::event::{
+        Event as TerminalEvent, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
+    };
+
+    use super::update;
+    use crate::app::event::{AppEvent, Effect};
+    use crate::app::state::{AppState, PaneSpec};
+    use crate::pane::pty::PaneProgram;
+
+    fn state(shift_enter_as_esc_cr: bool) -> AppState {
+        let mut spec = PaneSpec::new("claude", PaneProgram::Shell("true".into()));
+        spec.shift_enter_as_esc_cr = shift_enter_as_esc_cr;
+        AppState::new(vec![spec], (100, 30), 100)
+    }
+
+    fn key(code: KeyCode, modifiers: KeyModifiers, kind: KeyEventKind) -> AppEvent {
+        AppEvent::Terminal(TerminalEvent::Key(KeyEvent {
+            code,
+            modifiers,
+            kind,
+            state: KeyEventState::NONE,
+        }))
+    }
+
+    fn sent(fx: &[Effect]) -> Vec<u8> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::SendInput { bytes, .. } => Some(bytes.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    #[test]
+    fn shift_enter_is_esc_cr_for_claude_until_it_asks_for_the_kitty_protocol() {
+        let now = Instant::now();
+        let shift_enter = || key(KeyCode::Enter, KeyModifiers::SHIFT, KeyEventKind::Press);
+        let mut s = state(true);
+        assert_eq!(sent(&update(&mut s, shift_enter(), now)), b"\x1b\r");
+        // With flags pushed, the protocol's own encoding wins.
+        s.panes[0].screen.feed(b"\x1b[>1u");
+        assert_eq!(sent(&update(&mut s, shift_enter(), now)), b"\x1b[13;2u");
+        // Other agents get what a plain terminal sends.
+        let mut other = state(false);
+        assert_eq!(sent(&update(&mut other, shift_enter(), now)), b"\r");
+    }
+
+    #[test]
+    fn releases_reach_a_pane_that_asked_and_never_after_a_loop_tui_command() {
+        let now = Instant::now();
+        let mut s = state(false);
+        let release = |c| key(KeyCode::Char(c), KeyModifiers::NONE, KeyEventKind::Release);
+        assert!(
+            sent(&update(&mut s, release('a'), now)).is_empty(),
+            "not asked for"
+        );
+        // Disambiguate + report event types.
+        s.panes[0].screen.feed(b"\x1b[>3u");
+        update(
+            &mut s,
+            key(KeyCode::Char('a'), KeyModifiers::NONE, KeyEventKind::Press),
+            now,
+        );
+        assert_eq!(sent(&update(&mut s, release('a'), now)), b"\x1b[97;1:3u");
+        // The prefix and the key after it belong to loop-tui, presses and releases.
+        let ctrl_bracket = KeyModifiers::CONTROL;
+        update(
+            &mut s,
+            key(KeyCode::Char(']'), ctrl_bracket, KeyEventKind::Press),
+            now,
+        );
+        assert!(sent(&update(
+            &mut s,
+            key(KeyCode::Char(']'), ctrl_bracket, KeyEventKind::Release),
+            now
+        ))
+        .is_empty());
+        update(
+            &mut s,
+            key(KeyCode::Char('?'), KeyModifiers::NONE, KeyEventKind::Press),
+            now,
+        );
+        assert!(sent(&update(&mut s, release('?'), now)).is_empty());
     }
 }
