@@ -20,14 +20,16 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn popup(frame: &mut Frame, accent: Color, title: &str, lines: Vec<Line<'_>>, width: u16) {
-    let height = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(2);
-    let rect = centered(
-        frame.area(),
-        width.min(frame.area().width),
-        height.min(frame.area().height),
-    );
+    // As wide as the longest line (at least `width`), as the screen allows;
+    // the height counts the rows wrapped lines take, so nothing is cut off.
+    let longest = lines.iter().map(Line::width).max().unwrap_or(0);
+    let width = width
+        .max(u16::try_from(longest).unwrap_or(u16::MAX).saturating_add(2))
+        .min(frame.area().width);
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
+    let rect = centered(frame.area(), width, height.min(frame.area().height));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
