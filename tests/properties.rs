@@ -279,7 +279,6 @@ proptest! {
 /// child sees a second `ESC[200~` inside the paste. It cannot end the paste
 /// early, but a child that does not expect nesting may be confused.
 #[test]
-#[ignore = "bug: encode_paste strips ESC[201~ from the body but not ESC[200~"]
 fn a_bracketed_paste_has_exactly_one_start_marker() {
     let modes = InputModes {
         bracketed_paste: true,
@@ -710,8 +709,6 @@ proptest! {
         offset in prop_oneof![0usize..8, any::<usize>()],
         area in (0u16..4, 0u16..4, 0u16..24, 0u16..24),
     ) {
-        // vt100_survives_a_variation_selector_then_a_combining_mark_in_one_cell
-        prop_assume!(!(vt100 && (size.cols == 1 || resized.cols == 1)));
         let kind = if vt100 { EmulatorKind::Vt100 } else { EmulatorKind::Alacritty };
         let mut emulator = kind.create(size, scrollback);
         let at = split.index(bytes.len() + 1);
@@ -744,7 +741,6 @@ proptest! {
 /// Found by `emulators_and_the_renderer_survive_arbitrary_output`; that
 /// property skips 1-column vt100 screens until this is fixed.
 #[test]
-#[ignore = "bug: vt100 0.18.1 panics on \"0\\u{fe0f}\\u{301}\" in a 1x1 screen"]
 fn vt100_survives_a_variation_selector_then_a_combining_mark_in_one_cell() {
     let mut emulator = EmulatorKind::Vt100.create(PaneSize { rows: 1, cols: 1 }, 0);
     emulator.process("0\u{fe0f}\u{301}".as_bytes());

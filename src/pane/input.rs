@@ -149,6 +149,10 @@ fn function_key(out: &mut Vec<u8>, n: u8, mods: KeyModifiers) -> Option<()> {
 /// or the rest of the paste would be read as typed keys.
 pub const PASTE_END: &[u8] = b"\x1b[201~";
 
+/// The start marker of a bracketed paste; a nested one inside the text
+/// could confuse a child's paste parser, so it is removed as well.
+pub const PASTE_START: &[u8] = b"\x1b[200~";
+
 /// Encodes pasted text. Line breaks become CR, as a terminal sends for
 /// Enter; the text is wrapped in `ESC[200~ … ESC[201~` if and only if the
 /// child enabled bracketed paste.
@@ -160,11 +164,14 @@ pub fn encode_paste(text: &str, modes: &InputModes) -> Vec<u8> {
     let mut body = normalized.into_bytes();
     // Removing one marker can join the bytes around it into a new one, so
     // repeat until none is left.
-    while let Some(at) = find(&body, PASTE_END) {
-        body.drain(at..at + PASTE_END.len());
+    while let Some((at, len)) = find(&body, PASTE_END)
+        .map(|at| (at, PASTE_END.len()))
+        .or_else(|| find(&body, PASTE_START).map(|at| (at, PASTE_START.len())))
+    {
+        body.drain(at..at + len);
     }
     let mut out = Vec::with_capacity(body.len() + 12);
-    out.extend_from_slice(b"\x1b[200~");
+    out.extend_from_slice(PASTE_START);
     out.extend_from_slice(&body);
     out.extend_from_slice(PASTE_END);
     out

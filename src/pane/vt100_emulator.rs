@@ -230,13 +230,25 @@ fn color(c: vt100::Color) -> CellColor {
     }
 }
 
+/// The grid vt100 gets: at least two columns, because vt100 0.18.1 panics
+/// (an `unwrap` on a missing cell) when a combining mark follows a
+/// variation selector in a one-column screen. The renderer clips the
+/// extra column, as it does for the alacritty grid.
+fn grid_size(size: PaneSize) -> PaneSize {
+    let size = size.clamped();
+    PaneSize {
+        rows: size.rows,
+        cols: size.cols.max(2),
+    }
+}
+
 impl Vt100Emulator {
     pub fn new(size: PaneSize, scrollback_lines: usize) -> Self {
         Self::with_options(size, scrollback_lines, EmulatorOptions::default())
     }
 
     pub fn with_options(size: PaneSize, scrollback_lines: usize, options: EmulatorOptions) -> Self {
-        let size = size.clamped();
+        let size = grid_size(size);
         Self {
             parser: vt100::Parser::new_with_callbacks(
                 non_zero(size.rows),
@@ -289,7 +301,7 @@ impl Emulator for Vt100Emulator {
     }
 
     fn resize(&mut self, size: PaneSize) {
-        let size = size.clamped();
+        let size = grid_size(size);
         let offset = self.parser.screen().scrollback();
         self.parser
             .set_size(non_zero(size.rows), non_zero(size.cols));
