@@ -487,6 +487,8 @@ mod tests {
         e.process("漢字😀 hello \x1b[999;999H x".as_bytes());
         e.resize(PaneSize { rows: 1, cols: 1 });
         e.process("漢".as_bytes());
-        assert_eq!(e.size(), PaneSize { rows: 1, cols: 1 });
+        e.process("0\u{fe0f}\u{301}".as_bytes());
+        // The grid keeps two columns (see `grid_size`), as alacritty's does.
+        assert_eq!(e.size(), PaneSize { rows: 1, cols: 2 });
     }
 }
