@@ -80,6 +80,9 @@ struct Io {
     processes: Vec<Option<PtyProcess>>,
     journal: Journal,
     run: RunKeeper,
+    /// Why the journal could not take the records of the event being
+    /// handled: the answer to that event's bridge call must say so.
+    journal_failure: Option<String>,
 }
 
 /// Turns the agents into panes: their commands (each starting or resuming
@@ -187,6 +190,7 @@ pub fn run(options: RunOptions) -> Result<()> {
         processes: Vec::new(),
         journal,
         run: run_keeper,
+        journal_failure: None,
     };
     let records: Vec<RelayRecord> = replay.records.into_iter().map(|e| e.record).collect();
     let opening = io.run.opening_record(&launch_plans);
@@ -320,6 +324,7 @@ fn event_loop(
 }
 
 fn handle(state: &mut AppState, io: &mut Io, event: AppEvent, tx: &Sender<AppEvent>) {
+    io.journal_failure = None;
     for effect in update(state, event, Instant::now()) {
         execute(state, io, effect, tx);
     }
@@ -335,12 +340,23 @@ fn handle(state: &mut AppState, io: &mut Io, event: AppEvent, tx: &Sender<AppEve
 fn journal_records(state: &mut AppState, io: &mut Io, records: Vec<RelayRecord>) {
     let ts = wall_ms();
     for record in records {
+        let sent = match &record {
+            RelayRecord::Sent { message } if message.is_between_agents() => Some(message.id),
+            _ => None,
+        };
         if let Err(err) = io.journal.append(&JournalEntry { ts, record }) {
-            state.notice = Some(format!(
+            let why = format!(
                 "failed to write the journal {}: {err}",
                 io.journal.path().display()
-            ));
+            );
+            // A message that is not journalled would be lost in a crash:
+            // it is not accepted, and its sender is told (see `Reply`).
+            if let Some(id) = sent {
+                state.relay.refuse(id, &why);
+            }
+            state.notice = Some(why.clone());
             state.needs_redraw = true;
+            io.journal_failure = Some(why);
         }
     }
 }
@@ -406,7 +422,12 @@ fn execute(state: &mut AppState, io: &mut Io, effect: Effect, tx: &Sender<AppEve
             }
         }
         Effect::Journal(records) => journal_records(state, io, records),
-        Effect::Reply { to, reply } => to.send(reply),
+        Effect::Reply { to, reply } => match &io.journal_failure {
+            Some(why) if reply.ok => to.send(crate::bridge::protocol::BridgeReply::error(format!(
+                "not accepted: loop-tui could not record it ({why}). Nothing was queued; tell the human, who must fix the disk or the run directory."
+            ))),
+            _ => to.send(reply),
+        },
         Effect::Quit => {}
     }
 }

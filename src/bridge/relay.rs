@@ -590,6 +590,16 @@ impl RelayQueue {
         records
     }
 
+    /// Takes back a message that could not be journalled: it is shown as
+    /// failed and never delivered. Nothing is returned to journal, since
+    /// the journal is what failed.
+    pub fn refuse(&mut self, id: MessageId, reason: &str) {
+        self.apply(&RelayRecord::Failed {
+            id,
+            reason: reason.to_owned(),
+        });
+    }
+
     /// Approved messages for `agent` not typed into it yet, handed over
     /// through `receive_messages` instead (and so never typed later).
     pub fn receive(&mut self, agent: &str) -> (Vec<Message>, Vec<RelayRecord>) {
@@ -1047,6 +1057,20 @@ mod tests {
             ]
         );
         assert!(q.compose(None, " \x1b[2J ", 0).is_empty());
+    }
+
+    #[test]
+    fn a_message_that_could_not_be_journalled_is_never_delivered() {
+        let mut q = queue();
+        q.set_auto_all(true);
+        let (id, disposition) = send(&mut q, "claude", "codex", "x");
+        assert_eq!(disposition, Disposition::AutoApproved);
+        q.refuse(id, "failed to write the journal: No space left on device");
+        let m = q.get(id).unwrap();
+        assert_eq!(m.state, MessageState::Failed);
+        assert!(m.reason.as_deref().unwrap().contains("No space left"));
+        assert_eq!(q.next_for_delivery("codex"), None);
+        assert_eq!(q.pending_count(), 0);
     }
 
     #[test]
