@@ -154,3 +154,21 @@ fn reject_and_compose_popups() {
     let compose = screen(&s);
     assert_snapshot!(format!("{reject}\n\n{compose}"));
 }
+
+#[test]
+fn ten_thousand_messages_show_the_selected_one_or_the_newest() {
+    let mut s = state(120, 40);
+    for i in 1..=10_000 {
+        let (from, to) = if i % 2 == 0 { ("claude", "codex") } else { ("codex", "claude") };
+        s.relay
+            .submit(from, to, &format!("message number {i}"), T0)
+            .unwrap();
+    }
+    s.bridge.selected = None;
+    let newest = bridge_rows(&s);
+    assert!(newest.contains("message number 10000"), "{newest}");
+    s.bridge.selected = Some(5_000);
+    let middle = bridge_rows(&s);
+    assert!(middle.contains("▶ #5000 "), "{middle}");
+    assert!(middle.contains("message number 5000"), "{middle}");
+}

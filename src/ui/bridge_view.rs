@@ -98,10 +98,25 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// The lines of every message and the line range of the selected one.
-fn message_lines<'a>(state: &AppState, width: usize) -> (Vec<Line<'a>>, Option<(usize, usize)>) {
+fn message_lines<'a>(
+    state: &AppState,
+    width: usize,
+    height: usize,
+) -> (Vec<Line<'a>>, Option<(usize, usize)>) {
     let mut lines = Vec::new();
     let mut selected_range = None;
-    for message in state.relay.messages() {
+    // Only the messages that can be on screen are laid out, so a run with
+    // thousands of messages draws as fast as one with ten: every message
+    // takes at least a line, so `height` messages on each side of the one
+    // in view (the selected one, else the newest) always fill the pane.
+    let messages = state.relay.messages();
+    let anchor = state
+        .bridge
+        .selected
+        .and_then(|id| messages.iter().position(|m| m.id == id))
+        .unwrap_or(messages.len().saturating_sub(1));
+    let window = anchor.saturating_sub(height)..(anchor + height + 1).min(messages.len());
+    for message in &messages[window] {
         let selected = state.bridge.selected == Some(message.id);
         let start = lines.len();
         let marker = if selected { "▶ " } else { "  " };
@@ -279,7 +294,7 @@ pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
         .render(area, buf);
         return;
     }
-    let (lines, selected) = message_lines(state, usize::from(area.width));
+    let (lines, selected) = message_lines(state, usize::from(area.width), usize::from(area.height));
     let offset = scroll_offset(lines.len(), usize::from(area.height), selected);
     let visible: Vec<Line> = lines
         .into_iter()
