@@ -159,7 +159,11 @@ fn reject_and_compose_popups() {
 fn ten_thousand_messages_show_the_selected_one_or_the_newest() {
     let mut s = state(120, 40);
     for i in 1..=10_000 {
-        let (from, to) = if i % 2 == 0 { ("claude", "codex") } else { ("codex", "claude") };
+        let (from, to) = if i % 2 == 0 {
+            ("claude", "codex")
+        } else {
+            ("codex", "claude")
+        };
         s.relay
             .submit(from, to, &format!("message number {i}"), T0)
             .unwrap();

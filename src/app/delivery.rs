@@ -135,6 +135,9 @@ pub fn pump(state: &mut AppState, now: Instant) -> Vec<Effect> {
             enter_at: now + gap,
         });
         state.needs_redraw = true;
+        // Journalled (and fsynced) before the first byte is typed, so a
+        // crash can never make the message be typed twice.
+        effects.push(Effect::Journal(state.relay.delivery_started(id)));
         effects.push(Effect::Deliver {
             pane: index,
             bytes: encode_paste(&text, &modes),
@@ -320,6 +323,14 @@ mod tests {
         s.panes[1].screen.feed(b"\x1b[?2004h");
         send(&mut s, "claude", "codex", "check\nthe\x1b[201~ parser", now);
         let fx = prefix_then(&mut s, 'a', now);
+        let started = fx
+            .iter()
+            .position(|e| matches!(e, Effect::Journal(r) if r.contains(&RelayRecord::DeliveryStarted { id: 1 })));
+        let typed = fx.iter().position(|e| matches!(e, Effect::Deliver { .. }));
+        assert!(
+            started.is_some() && started < typed,
+            "journalled before typing: {fx:?}"
+        );
         let paste = String::from_utf8(delivered_bytes(&fx, 1)).unwrap();
         assert_eq!(
             paste,

@@ -113,6 +113,10 @@ pub enum MessageState {
     Failed,
     /// A repeat of the last message in the other direction; never delivered.
     Suppressed,
+    /// loop-tui stopped after typing it and before confirming it: it may or
+    /// may not have reached the target. Only the human can say, so it is
+    /// never typed again on its own (delivery is at most once).
+    Uncertain,
 }
 
 impl MessageState {
@@ -125,6 +129,7 @@ impl MessageState {
             Self::Delivered => "delivered",
             Self::Failed => "failed",
             Self::Suppressed => "suppressed",
+            Self::Uncertain => "delivery uncertain",
         }
     }
 
@@ -154,12 +159,20 @@ pub struct Message {
     /// Whether the edited text was ever delivered (by typing or by
     /// `receive_messages`): `Delivered` alone does not say how.
     pub delivered_by_tool: bool,
+    /// Typing it into the target began (journalled before the first byte).
+    #[serde(default)]
+    pub delivery_started: bool,
 }
 
 impl Message {
     /// The text the target gets: the edit when there is one.
     pub fn outgoing_text(&self) -> &str {
         self.edited_text.as_deref().unwrap_or(&self.text)
+    }
+
+    /// Waiting for the human's decision.
+    pub fn needs_human(&self) -> bool {
+        matches!(self.state, MessageState::Pending | MessageState::Uncertain)
     }
 
     pub fn is_notice(&self) -> bool {
@@ -212,6 +225,10 @@ pub enum RelayRecord {
     Delivered {
         id: MessageId,
         by_tool: bool,
+    },
+    /// Typing it into the target is about to begin.
+    DeliveryStarted {
+        id: MessageId,
     },
     Failed {
         id: MessageId,
@@ -358,19 +375,14 @@ impl RelayQueue {
             .count()
     }
 
-    /// The oldest message waiting for the human.
+    /// The oldest message waiting for the human (pending or uncertain).
     pub fn oldest_pending(&self) -> Option<&Message> {
-        self.messages
-            .iter()
-            .find(|m| m.state == MessageState::Pending)
+        self.messages.iter().find(|m| m.needs_human())
     }
 
-    /// The newest message waiting for the human.
+    /// The newest message waiting for the human (pending or uncertain).
     pub fn newest_pending(&self) -> Option<&Message> {
-        self.messages
-            .iter()
-            .rev()
-            .find(|m| m.state == MessageState::Pending)
+        self.messages.iter().rev().find(|m| m.needs_human())
     }
 
     /// The agent name `name` refers to, matched without regard to case.
@@ -664,11 +676,28 @@ impl RelayQueue {
         records
     }
 
-    /// Applies records read back from the journal.
+    /// Applies records read back from the journal. A message whose typing
+    /// began but was never confirmed is marked uncertain for the human.
     pub fn replay<'a>(&mut self, records: impl IntoIterator<Item = &'a RelayRecord>) {
         for record in records {
             self.apply(record);
         }
+        for m in &mut self.messages {
+            if m.delivery_started && m.state.awaits_delivery() {
+                m.state = MessageState::Uncertain;
+                m.reason = Some(
+                    "loop-tui stopped while typing it: check the target, then approve to send again or reject".into(),
+                );
+            }
+        }
+    }
+
+    /// Typing `id` into its target begins: journalled first, so a crash
+    /// in between leaves it uncertain instead of typed twice.
+    pub fn delivery_started(&mut self, id: MessageId) -> Vec<RelayRecord> {
+        let records = vec![RelayRecord::DeliveryStarted { id }];
+        self.apply_all(&records);
+        records
     }
 
     fn apply_all(&mut self, records: &[RelayRecord]) {
@@ -693,6 +722,12 @@ impl RelayQueue {
                 if let Some(m) = self.message_mut(*id) {
                     m.state = MessageState::Approved;
                     m.reason = None;
+                    m.delivery_started = false;
+                }
+            }
+            RelayRecord::DeliveryStarted { id } => {
+                if let Some(m) = self.message_mut(*id) {
+                    m.delivery_started = true;
                 }
             }
             RelayRecord::Edited { id, text } => {
@@ -700,6 +735,7 @@ impl RelayQueue {
                     m.edited_text = Some(text.clone());
                     m.state = MessageState::Edited;
                     m.reason = None;
+                    m.delivery_started = false;
                 }
             }
             RelayRecord::Rejected { id, reason } => {
@@ -744,7 +780,10 @@ impl RelayQueue {
 
     fn pending(&self, id: MessageId) -> Result<&Message, DecisionError> {
         let message = self.get(id).ok_or(DecisionError::NoSuchMessage(id))?;
-        if message.state == MessageState::Pending {
+        if matches!(
+            message.state,
+            MessageState::Pending | MessageState::Uncertain
+        ) {
             Ok(message)
         } else {
             Err(DecisionError::NotPending(id, message.state.label()))
@@ -763,6 +802,7 @@ impl RelayQueue {
             sent_ms: now_ms,
             auto: false,
             delivered_by_tool: false,
+            delivery_started: false,
         }
     }
 
@@ -1057,6 +1097,45 @@ mod tests {
             ]
         );
         assert!(q.compose(None, " \x1b[2J ", 0).is_empty());
+    }
+
+    #[test]
+    fn a_delivery_cut_short_by_a_crash_is_uncertain_never_typed_twice() {
+        let mut q = queue();
+        let mut records = Vec::new();
+        let (typed, _, r) = q.submit("claude", "codex", "one", 1).unwrap();
+        records.extend(r);
+        let (done, _, r) = q.submit("claude", "codex", "two", 2).unwrap();
+        records.extend(r);
+        records.extend(q.approve(done).unwrap());
+        records.extend(q.delivery_started(done));
+        records.extend(q.delivered(done, false));
+        records.extend(q.approve(typed).unwrap());
+        // loop-tui dies after typing began, before it was confirmed.
+        records.extend(q.delivery_started(typed));
+        let mut resumed = queue();
+        resumed.replay(&records);
+        let m = resumed.get(typed).unwrap();
+        assert_eq!(m.state, MessageState::Uncertain);
+        assert!(m
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("approve to send again"));
+        assert_eq!(resumed.get(done).unwrap().state, MessageState::Delivered);
+        assert_eq!(resumed.next_for_delivery("codex"), None, "at most once");
+        assert_eq!(
+            resumed.oldest_pending().map(|m| m.id),
+            Some(typed),
+            "the human decides"
+        );
+        // The human checked codex and sends it again.
+        resumed.approve(typed).unwrap();
+        assert_eq!(
+            resumed.next_for_delivery("codex").map(|m| m.id),
+            Some(typed)
+        );
+        assert!(!resumed.get(typed).unwrap().delivery_started);
     }
 
     #[test]

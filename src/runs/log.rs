@@ -124,6 +124,9 @@ fn describe(record: &RelayRecord, known: &mut Known) -> Option<(String, Option<S
             },
             None,
         ),
+        RelayRecord::DeliveryStarted { id } => {
+            (format!("#{id} being typed into {}", known.to(*id)), None)
+        }
         RelayRecord::Delivered { id, by_tool } => (
             format!(
                 "#{id} delivered to {}{}",
@@ -378,6 +381,7 @@ mod tests {
             sent_ms: T0,
             auto: false,
             delivered_by_tool: false,
+            delivery_started: false,
         }
     }
 

@@ -25,6 +25,10 @@ fn state_style(state: MessageState, pending: Color) -> Style {
         MessageState::Delivered => Style::new().fg(Color::Green),
         MessageState::Rejected | MessageState::Failed => Style::new().fg(Color::Red),
         MessageState::Suppressed => Style::new().fg(Color::DarkGray),
+        MessageState::Uncertain => Style::new()
+            .fg(Color::Black)
+            .bg(Color::Magenta)
+            .add_modifier(Modifier::BOLD),
     }
 }
 
