@@ -5,7 +5,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget};
+use ratatui::widgets::{Paragraph, Widget};
 use unicode_width::UnicodeWidthChar;
 
 use super::{accent, colour};
@@ -259,22 +259,12 @@ fn title(state: &AppState, focused: bool) -> Line<'static> {
 
 pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
     let focused = state.bridge.focused;
-    let border_style = if focused {
-        Style::new().fg(accent(state)).add_modifier(Modifier::BOLD)
-    } else if state.relay.pending_count() > 0 {
+    let unfocused = if state.relay.pending_count() > 0 {
         Style::new().fg(colour(state.theme.pending))
     } else {
         Style::new().fg(Color::DarkGray)
     };
-    let mut block = Block::new()
-        .borders(Borders::ALL)
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
-        .border_style(border_style)
-        .title(title(state, focused));
+    let mut block = super::pane_block(state, focused, unfocused).title(title(state, focused));
     if focused {
         block = block.title_bottom(
             Line::from(

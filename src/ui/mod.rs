@@ -50,6 +50,23 @@ pub fn accent(state: &AppState) -> Color {
     colour(state.theme.accent)
 }
 
+/// The border every pane shares: thick and in the accent colour when
+/// focused, else plain in `unfocused` (which says what the pane wants).
+pub(crate) fn pane_block<'a>(state: &AppState, focused: bool, unfocused: Style) -> Block<'a> {
+    Block::new()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused {
+            Style::new().fg(accent(state)).add_modifier(Modifier::BOLD)
+        } else {
+            unfocused
+        })
+}
+
 pub fn draw(frame: &mut Frame, state: &AppState) {
     let layout = state.frame_layout();
     for (index, rect) in layout.panes.iter().enumerate() {
@@ -77,31 +94,21 @@ fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
     let focused = state.focused_agent() == Some(index);
     let emulator = pane.screen.lock();
     let offset = emulator.scroll_offset();
-    let border_style = if focused {
-        Style::new().fg(accent(state)).add_modifier(Modifier::BOLD)
-    } else if pane.attention {
+    let unfocused = if pane.attention {
         Style::new()
             .fg(colour(state.theme.attention))
             .add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(Color::DarkGray)
     };
-    let mut block = Block::new()
-        .borders(Borders::ALL)
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
-        .border_style(border_style)
-        .title(pane_title(
-            state,
-            pane,
-            index,
-            focused,
-            state.zoomed && state.panes.len() > 1,
-            emulator.title(),
-        ));
+    let mut block = pane_block(state, focused, unfocused).title(pane_title(
+        state,
+        pane,
+        index,
+        focused,
+        state.zoomed && state.panes.len() > 1,
+        emulator.title(),
+    ));
     if offset > 0 {
         block = block.title_bottom(
             Line::from(format!(

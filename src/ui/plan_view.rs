@@ -8,7 +8,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget};
+use ratatui::widgets::{Paragraph, Widget};
 
 use super::accent;
 use crate::app::state::AppState;
@@ -92,22 +92,12 @@ fn span_style(style: TextStyle, kind: LineKind, done: bool, accent: Color) -> St
 pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
     let plan = &state.plan;
     let focused = plan.focused;
-    let border_style = if focused {
-        Style::new().fg(accent(state)).add_modifier(Modifier::BOLD)
-    } else if plan.highlight_until.is_some() {
+    let unfocused = if plan.highlight_until.is_some() {
         Style::new().fg(Color::Green)
     } else {
         Style::new().fg(Color::DarkGray)
     };
-    let mut block = Block::new()
-        .borders(Borders::ALL)
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
-        .border_style(border_style)
-        .title(title(state, focused));
+    let mut block = super::pane_block(state, focused, unfocused).title(title(state, focused));
     let area = inner(rect);
     let width = usize::from(area.width).saturating_sub(GUTTER);
     let height = usize::from(area.height);
