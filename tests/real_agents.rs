@@ -14,20 +14,19 @@
 
 mod support;
 
+#[path = "support/agents.rs"]
+mod agents;
+
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use agents::{agents_available, FakeModel, AGENT_TIMEOUT};
 use loop_tui::pane::emulator::{Emulator, EmulatorKind, PaneSize};
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 use support::{wait_no_processes_with, Loop, TempDir, KITTY_PREFIX, KITTY_SHIFT_ENTER};
-
-/// Agent TUIs start Node.js or a large native binary: on a loaded 2-core
-/// machine their first frame can take many seconds.
-const AGENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The agents these tests run, by wrapper name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,23 +68,6 @@ impl Agent {
     }
 }
 
-fn agents_offline_dir() -> PathBuf {
-    std::env::var_os("LOOP_TUI_AGENTS_OFFLINE").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/agents-offline"),
-        PathBuf::from,
-    )
-}
-
-fn agents_bin_dir() -> PathBuf {
-    std::env::var_os("LOOP_TUI_AGENTS_BIN").map_or_else(
-        || {
-            let home = std::env::var_os("HOME").unwrap_or_default();
-            Path::new(&home).join(".cache/loop-tui-agents/node_modules/.bin")
-        },
-        PathBuf::from,
-    )
-}
-
 /// Where the wrappers and the CLIs are.
 struct Agents {
     offline: PathBuf,
@@ -95,22 +77,9 @@ struct Agents {
 impl Agents {
     /// The directories the tests need, or `None` (skip) outside CI.
     fn find(agents: &[Agent]) -> Option<Self> {
-        let offline = agents_offline_dir();
-        let bin = agents_bin_dir();
-        let ok = offline.join("fake_llm.py").is_file()
-            && agents.iter().all(|a| bin.join(a.name()).exists());
-        if ok {
-            return Some(Self { offline, bin });
-        }
-        let msg = format!(
-            "real agent CLIs not found (agents-offline: {}, bin: {}); install them with \
-             ../shared/agents-offline/install-agents.sh ~/.cache/loop-tui-agents",
-            offline.display(),
-            bin.display()
-        );
-        assert!(std::env::var_os("CI").is_none(), "{msg}");
-        eprintln!("skipped: {msg}");
-        None
+        let names: Vec<&str> = agents.iter().map(|a| a.name()).collect();
+        let (offline, bin) = agents_available(&names)?;
+        Some(Self { offline, bin })
     }
 
     /// The shell command line that runs `agent` offline, for `--pane`.
@@ -126,75 +95,6 @@ impl Agents {
                 .display(),
             args = agent.args().join(" "),
         )
-    }
-}
-
-/// The scripted model server, stopped on drop.
-struct FakeModel {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl FakeModel {
-    fn start(offline: &Path, dir: &Path, scenario: &str) -> Self {
-        let scenario_path = dir.join("scenario.json");
-        std::fs::write(&scenario_path, scenario).expect("write the scenario");
-        let log = dir.join("llm.jsonl");
-        let mut child = Command::new("python3")
-            .arg(offline.join("fake_llm.py"))
-            .args(["--port", "0", "--scenario"])
-            .arg(&scenario_path)
-            .arg("--log")
-            .arg(&log)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start fake_llm.py (python3)");
-        // fake_llm prints the port it bound as its first line.
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("fake_llm stdout"))
-            .read_line(&mut line)
-            .expect("read fake_llm's port");
-        let port: u16 = line.trim().parse().expect("fake_llm printed a port");
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-        }
-    }
-
-    /// The `input` (the text a model request was answered from) of every
-    /// model request so far.
-    fn inputs(&self) -> Vec<String> {
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        log.lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter_map(|entry| entry.get("input")?.as_str().map(str::to_owned))
-            .collect()
-    }
-
-    /// Waits until a model request's input contains `text`; returns it.
-    fn wait_for_input(&self, text: &str) -> String {
-        let deadline = Instant::now() + AGENT_TIMEOUT;
-        loop {
-            if let Some(input) = self.inputs().into_iter().find(|i| i.contains(text)) {
-                return input;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no model request contained {text:?}; inputs: {:?}",
-                self.inputs()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for FakeModel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -389,7 +289,7 @@ impl Session {
         lt.send_str("second line SHIFT-ENTER-B");
         std::thread::sleep(Duration::from_millis(500));
         lt.send(b"\r");
-        let input = self.model.wait_for_input("SHIFT-ENTER-A");
+        let input = self.model.wait_for_any_input("SHIFT-ENTER-A");
         assert!(
             input.contains("SHIFT-ENTER-A first line\nsecond line SHIFT-ENTER-B"),
             "{}: Shift+Enter must be a newline inside one message: {input:?}",

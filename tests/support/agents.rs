@@ -120,6 +120,33 @@ impl FakeModel {
             .collect()
     }
 
+    /// The `input` texts of every model request so far, whichever agent.
+    pub fn all_inputs(&self) -> Vec<String> {
+        let Ok(text) = std::fs::read_to_string(&self.log) else {
+            return Vec::new();
+        };
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter_map(|v| v["input"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// Waits until any model request's input contains `needle`; returns it.
+    pub fn wait_for_any_input(&self, needle: &str) -> String {
+        let deadline = Instant::now() + AGENT_TIMEOUT;
+        loop {
+            if let Some(input) = self.all_inputs().into_iter().find(|i| i.contains(needle)) {
+                return input;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no model request contained {needle:?}; inputs: {:?}",
+                self.all_inputs()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Waits until one of `agent`'s model requests has an input containing
     /// `needle`, and returns that input.
     pub fn wait_for_input(&self, agent: &str, needle: &str) -> String {
