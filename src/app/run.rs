@@ -8,8 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use ratatui::backend::CrosstermBackend;
-use ratatui::Terminal;
+use ratatui::backend::{Backend, CrosstermBackend};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -34,6 +33,7 @@ use crate::pane::PaneId;
 use crate::plan::watch::PlanWatcher;
 use crate::runs::session::LaunchPlan;
 use crate::terminal::TerminalGuard;
+use crate::ui::Presenter;
 
 /// The shortest gap between two frames while output keeps arriving: one
 /// frame per 60 Hz refresh. An isolated change (a key's echo) is drawn at
@@ -48,7 +48,7 @@ const EXIT_GRACE: Duration = Duration::from_millis(500);
 /// a flood of input cannot starve the screen.
 const MAX_EVENTS_PER_FRAME: usize = 512;
 
-type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+type Tui = Presenter<CrosstermBackend<BufWriter<Stdout>>>;
 
 pub struct RunOptions {
     pub agents: Vec<AgentSpec>,
@@ -251,11 +251,8 @@ fn enter_terminal() -> Result<(TerminalGuard, Tui, ratatui::layout::Size)> {
     let guard = TerminalGuard::enter()?;
     // A large buffer turns a frame into one write to the terminal.
     let backend = CrosstermBackend::new(BufWriter::with_capacity(1 << 16, stdout()));
-    let terminal = Terminal::new(backend).context("failed to set up the screen")?;
-    let size = terminal
-        .size()
-        .context("failed to read the terminal size")?;
-    Ok((guard, terminal, size))
+    let size = backend.size().context("failed to read the terminal size")?;
+    Ok((guard, Presenter::new(backend), size))
 }
 
 /// Applies the config file's keys, colours, layout and relay policy.
@@ -285,7 +282,8 @@ fn event_loop(
         .checked_sub(FRAME_INTERVAL)
         .unwrap_or_else(Instant::now);
     loop {
-        let draw_at = state.needs_redraw.then(|| last_frame + FRAME_INTERVAL);
+        let draw_at =
+            (state.needs_redraw || state.pane_output).then(|| last_frame + FRAME_INTERVAL);
         let wake_at = [draw_at, next_deadline(state, Instant::now())]
             .into_iter()
             .flatten()
@@ -313,14 +311,28 @@ fn event_loop(
             handle(state, io, AppEvent::Timer, tx);
         }
         let now = Instant::now();
-        if state.needs_redraw && now >= last_frame + FRAME_INTERVAL {
-            state.needs_redraw = false;
-            terminal
-                .draw(|frame| crate::ui::draw(frame, state))
-                .context("failed to draw to the terminal")?;
+        if (state.needs_redraw || state.pane_output) && now >= last_frame + FRAME_INTERVAL {
+            draw(state, terminal)?;
             last_frame = now;
         }
     }
+}
+
+/// Puts a frame on the terminal: only the panes' changed rows when nothing
+/// but their output changed, else the whole screen.
+fn draw(state: &mut AppState, terminal: &mut Tui) -> Result<()> {
+    let rows_only = !state.needs_redraw
+        && terminal
+            .draw_pane_output(state)
+            .context("failed to draw to the terminal")?;
+    if !rows_only {
+        terminal
+            .draw(state)
+            .context("failed to draw to the terminal")?;
+    }
+    state.needs_redraw = false;
+    state.pane_output = false;
+    Ok(())
 }
 
 fn handle(state: &mut AppState, io: &mut Io, event: AppEvent, tx: &Sender<AppEvent>) {

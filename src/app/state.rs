@@ -199,6 +199,9 @@ pub struct AppState {
     pub emulator: EmulatorKind,
     /// Something visible changed since the last frame.
     pub needs_redraw: bool,
+    /// Only pane output changed since the last frame: the next frame may
+    /// redraw just the rows the panes' emulators report as changed.
+    pub pane_output: bool,
     pub quitting: bool,
     pub relay: RelayQueue,
     pub bridge: BridgeView,
@@ -239,6 +242,7 @@ impl AppState {
             scrollback_lines,
             emulator,
             needs_redraw: true,
+            pane_output: false,
             quitting: false,
             relay: RelayQueue::new(
                 specs.iter().map(|s| s.name.clone()).collect(),

@@ -137,11 +137,19 @@ fn on_output(state: &mut AppState, pane: usize, generation: u32, now: Instant) {
     };
     p.screen.take_dirty();
     p.last_output = Some(now);
+    let border_changes = !p.working;
     p.working = true;
-    if p.screen.lock().take_bell() && !focused {
+    if p.screen.lock().take_bell() && !focused && !p.attention {
         p.attention = true;
+        state.needs_redraw = true;
     }
-    state.needs_redraw = true;
+    // While the border says "working" already, output changes nothing but
+    // the pane's rows, which a frame can redraw alone.
+    if border_changes {
+        state.needs_redraw = true;
+    } else {
+        state.pane_output = true;
+    }
 }
 
 /// Panes quiet for [`WORKING_WINDOW`] are waiting for the human; an

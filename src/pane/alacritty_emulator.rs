@@ -18,7 +18,7 @@ use alacritty_terminal::event::{Event, EventListener, WindowSize};
 use alacritty_terminal::grid::{Dimensions, Scroll};
 use alacritty_terminal::index::{Column, Line};
 use alacritty_terminal::term::cell::Flags;
-use alacritty_terminal::term::{Config, Term, TermMode};
+use alacritty_terminal::term::{Config, Term, TermDamage, TermMode};
 use alacritty_terminal::vte::ansi::cursor_icon::CursorIcon;
 use alacritty_terminal::vte::ansi::{
     Attr, CharsetIndex, ClearMode, Color, CursorShape, CursorStyle, Handler, Hyperlink,
@@ -29,8 +29,8 @@ use alacritty_terminal::vte::ansi::{
 
 use super::clipboard;
 use super::emulator::{
-    CellAttrs, CellColor, CellText, CellView, CursorState, Emulator, EmulatorOptions, InputModes,
-    MouseEncoding, MouseMode, PaneSize,
+    CellAttrs, CellColor, CellText, CellView, CursorState, Damage, Emulator, EmulatorOptions,
+    InputModes, MouseEncoding, MouseMode, PaneSize,
 };
 use super::keyboard::{KeyboardFlags, KeyboardStacks, SetMode};
 use super::replies::{self, ModeState};
@@ -754,6 +754,24 @@ impl Emulator for AlacrittyEmulator {
 
     fn scroll_offset(&self) -> usize {
         self.term.grid().display_offset()
+    }
+
+    fn take_damage(&mut self) -> Damage {
+        let rows = self.term.grid().screen_lines();
+        // alacritty tracks damage for its own renderer: every change to
+        // the grid, the old and new cursor lines, and a full redraw after
+        // a resize, a scroll of the view or a mode that moves everything.
+        let damage = match self.term.damage() {
+            TermDamage::Full => Damage::All,
+            TermDamage::Partial(lines) => Damage::Rows(
+                lines
+                    .filter(|bounds| bounds.line < rows)
+                    .filter_map(|bounds| u16::try_from(bounds.line).ok())
+                    .collect(),
+            ),
+        };
+        self.term.reset_damage();
+        damage
     }
 
     fn take_replies(&mut self) -> Vec<u8> {

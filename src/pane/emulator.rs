@@ -215,6 +215,12 @@ pub trait Emulator: Send {
     /// The latest text the child wrote to the clipboard with OSC 52, if
     /// the pane collects clipboard writes ([`ClipboardPolicy::Collect`]).
     fn take_clipboard(&mut self) -> Option<String>;
+    /// The rows that changed since the last call, which starts the next
+    /// count. Only the renderer calls this. An emulator that does not
+    /// track changes answers [`Damage::All`], which is always correct.
+    fn take_damage(&mut self) -> Damage {
+        Damage::All
+    }
     /// The visible text, one line per row, trailing blanks trimmed.
     fn text_contents(&self) -> String {
         let size = self.size();
@@ -233,6 +239,16 @@ pub trait Emulator: Send {
         }
         out
     }
+}
+
+/// Which visible rows changed since the renderer last asked, so a frame
+/// that only follows a pane's output redraws those rows and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Damage {
+    /// Anything may have changed: redraw every row.
+    All,
+    /// Only these rows (0 is the top of the pane) changed, in any order.
+    Rows(Vec<u16>),
 }
 
 /// Which emulator parses a pane's output.

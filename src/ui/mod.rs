@@ -3,20 +3,25 @@
 pub mod bridge_view;
 mod overlay;
 pub mod plan_view;
+mod presenter;
 mod status_bar;
 pub mod term_view;
 
+pub use presenter::Presenter;
+
 use std::fmt::Write as _;
 
-use ratatui::layout::Rect;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders};
+use ratatui::widgets::{Block, BorderType, Borders, Widget};
 use ratatui::Frame;
 
 use crate::app::state::{AppState, ChildState, Mode, PaneState};
 use crate::config::Colour;
 use crate::layout::inner;
+use crate::pane::emulator::Emulator;
 
 /// The default accent of the focused pane's border and of mode
 /// indicators; draw with [`accent`] so the configured theme applies.
@@ -67,29 +72,43 @@ pub(crate) fn pane_block<'a>(state: &AppState, focused: bool, unfocused: Style) 
         })
 }
 
+/// Draws a whole frame into a ratatui frame (tests and benchmarks use this
+/// with `Terminal::draw`; loop-tui itself presents through [`Presenter`]).
 pub fn draw(frame: &mut Frame, state: &AppState) {
-    let layout = state.frame_layout();
-    for (index, rect) in layout.panes.iter().enumerate() {
-        if let Some(rect) = rect {
-            draw_pane(frame, state, index, *rect);
-        }
-    }
-    if let Some(rect) = layout.bridge {
-        bridge_view::render(state, rect, frame.buffer_mut());
-    }
-    if let Some(rect) = layout.plan {
-        plan_view::render(state, rect, frame.buffer_mut());
-    }
-    status_bar::draw(frame, state, layout.status_bar);
-    match state.mode {
-        Mode::Help => overlay::help(frame, state),
-        Mode::ConfirmQuit => overlay::confirm_quit(frame, state),
-        Mode::Edit => overlay::editor(frame, state),
-        _ => {}
+    if let Some(cursor) = render(frame.buffer_mut(), state) {
+        frame.set_cursor_position(cursor);
     }
 }
 
-fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
+/// Draws a whole frame into `buf`, which starts blank; returns where the
+/// terminal's cursor goes, if it is shown.
+pub fn render(buf: &mut Buffer, state: &AppState) -> Option<Position> {
+    let layout = state.frame_layout();
+    let mut cursor = None;
+    for (index, rect) in layout.panes.iter().enumerate() {
+        if let Some(rect) = rect {
+            cursor = cursor.or(draw_pane(buf, state, index, *rect));
+        }
+    }
+    if let Some(rect) = layout.bridge {
+        bridge_view::render(state, rect, buf);
+    }
+    if let Some(rect) = layout.plan {
+        plan_view::render(state, rect, buf);
+    }
+    status_bar::draw(buf, state, layout.status_bar);
+    match state.mode {
+        Mode::Help => overlay::help(buf, state),
+        Mode::ConfirmQuit => overlay::confirm_quit(buf, state),
+        Mode::Edit => overlay::editor(buf, state),
+        _ => {}
+    }
+    cursor
+}
+
+/// Draws pane `index` with its border into `rect`; returns the cursor
+/// position if this pane shows the terminal's cursor.
+fn draw_pane(buf: &mut Buffer, state: &AppState, index: usize, rect: Rect) -> Option<Position> {
     let pane = &state.panes[index];
     let focused = state.focused_agent() == Some(index);
     let emulator = pane.screen.lock();
@@ -120,17 +139,26 @@ fn draw_pane(frame: &mut Frame, state: &AppState, index: usize, rect: Rect) {
         );
     }
     let area = inner(rect);
-    frame.render_widget(block, rect);
-    term_view::render(&**emulator, area, frame.buffer_mut());
+    block.render(rect, buf);
+    term_view::render(&**emulator, area, buf);
+    pane_cursor(state, index, area, &**emulator)
+}
+
+/// Where the terminal's cursor goes for pane `index` drawn in `area`: only
+/// the focused pane shows its child's cursor, and only in normal mode.
+pub(crate) fn pane_cursor(
+    state: &AppState,
+    index: usize,
+    area: Rect,
+    emulator: &dyn Emulator,
+) -> Option<Position> {
     let cursor = emulator.cursor();
-    if focused
+    (state.focused_agent() == Some(index)
         && state.mode == Mode::Normal
         && cursor.visible
         && cursor.row < area.height
-        && cursor.col < area.width
-    {
-        frame.set_cursor_position((area.x + cursor.col, area.y + cursor.row));
-    }
+        && cursor.col < area.width)
+        .then(|| Position::new(area.x + cursor.col, area.y + cursor.row))
 }
 
 fn pane_title<'a>(

@@ -1,10 +1,10 @@
 //! Pop-ups drawn over the panes: the key help and the quit confirmation.
 
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
-use ratatui::Frame;
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
 use super::accent;
 use crate::app::state::{AppState, EditPurpose};
@@ -19,20 +19,21 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     rect
 }
 
-fn popup(frame: &mut Frame, accent: Color, title: &str, lines: Vec<Line<'_>>, width: u16) {
+fn popup(buf: &mut Buffer, accent: Color, title: &str, lines: Vec<Line<'_>>, width: u16) {
     // As wide as the longest line (at least `width`), as the screen allows;
     // the height counts the rows wrapped lines take, so nothing is cut off.
     let longest = lines.iter().map(Line::width).max().unwrap_or(0);
     let width = width
         .max(u16::try_from(longest).unwrap_or(u16::MAX).saturating_add(2))
-        .min(frame.area().width);
+        .min(buf.area.width);
     let inner = usize::from(width.saturating_sub(2)).max(1);
     let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
     let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
-    let rect = centered(frame.area(), width, height.min(frame.area().height));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+    let rect = centered(buf.area, width, height.min(buf.area.height));
+    Clear.render(rect, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(
             Block::bordered()
                 .border_type(BorderType::Rounded)
                 .border_style(Style::new().fg(accent))
@@ -40,12 +41,11 @@ fn popup(frame: &mut Frame, accent: Color, title: &str, lines: Vec<Line<'_>>, wi
                     title,
                     Style::new().add_modifier(Modifier::BOLD),
                 )),
-        ),
-        rect,
-    );
+        )
+        .render(rect, buf);
 }
 
-pub fn help(frame: &mut Frame, state: &AppState) {
+pub fn help(buf: &mut Buffer, state: &AppState) {
     let prefix = state.keymap.prefix_name();
     let key = Style::new().fg(accent(state)).add_modifier(Modifier::BOLD);
     let mut lines = vec![
@@ -72,10 +72,10 @@ pub fn help(frame: &mut Frame, state: &AppState) {
     ] {
         lines.push(Line::styled(text, Style::new().fg(Color::Gray)));
     }
-    popup(frame, accent(state), " loop-tui keys ", lines, 72);
+    popup(buf, accent(state), " loop-tui keys ", lines, 72);
 }
 
-pub fn confirm_quit(frame: &mut Frame, state: &AppState) {
+pub fn confirm_quit(buf: &mut Buffer, state: &AppState) {
     let running = state.running_count();
     let lines = vec![
         Line::raw(format!(
@@ -96,11 +96,11 @@ pub fn confirm_quit(frame: &mut Frame, state: &AppState) {
             Span::raw(" stay"),
         ]),
     ];
-    popup(frame, accent(state), " Quit loop-tui? ", lines, 56);
+    popup(buf, accent(state), " Quit loop-tui? ", lines, 56);
 }
 
 /// The editor popup: editing a message, a reject reason or a new message.
-pub fn editor(frame: &mut Frame, state: &AppState) {
+pub fn editor(buf: &mut Buffer, state: &AppState) {
     let Some(editor) = &state.editor else {
         return;
     };
@@ -129,7 +129,7 @@ pub fn editor(frame: &mut Frame, state: &AppState) {
             " Ctrl-S or Alt-Enter sends · Esc cancels ",
         ),
     };
-    let area = frame.area();
+    let area = buf.area;
     let height = if matches!(editor.purpose, EditPurpose::Reject(_)) {
         3
     } else {
@@ -140,7 +140,7 @@ pub fn editor(frame: &mut Frame, state: &AppState) {
         area.width.saturating_sub(4).clamp(1, 100),
         height.min(area.height),
     );
-    frame.render_widget(Clear, rect);
+    Clear.render(rect, buf);
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(Style::new().fg(accent(state)))
@@ -150,6 +150,6 @@ pub fn editor(frame: &mut Frame, state: &AppState) {
         ))
         .title_bottom(Line::from(hint).right_aligned());
     let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    frame.render_widget(&editor.text, inner);
+    block.render(rect, buf);
+    (&editor.text).render(inner, buf);
 }

@@ -1,11 +1,11 @@
 //! The one-line status bar: key hints on the left, the mode or the latest
 //! notice on the right.
 
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
-use ratatui::Frame;
+use ratatui::widgets::{Paragraph, Widget};
 
 use super::accent;
 use crate::app::state::{AppState, Mode};
@@ -23,7 +23,7 @@ const PREFIX_HINTS: &[(Action, &str)] = &[
     (Action::Help, "help"),
 ];
 
-pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
+pub fn draw(buf: &mut Buffer, state: &AppState, area: Rect) {
     if area.height == 0 {
         return;
     }
@@ -78,7 +78,7 @@ pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
     }
     let hints = Line::from(spans);
     let Some(notice) = &state.notice else {
-        frame.render_widget(Paragraph::new(hints), area);
+        Paragraph::new(hints).render(area, buf);
         return;
     };
     // The notice goes on the right if it fits beside the hints; otherwise
@@ -87,10 +87,10 @@ pub fn draw(frame: &mut Frame, state: &AppState, area: Rect) {
     let notice_width = u16::try_from(notice.width()).unwrap_or(u16::MAX);
     let hints_width = u16::try_from(hints.width()).unwrap_or(u16::MAX);
     if hints_width.saturating_add(notice_width) <= area.width {
-        frame.render_widget(Paragraph::new(hints), area);
+        Paragraph::new(hints).render(area, buf);
         let at = Rect::new(area.right() - notice_width, area.y, notice_width, 1);
-        frame.render_widget(Paragraph::new(notice), at);
+        Paragraph::new(notice).render(at, buf);
     } else {
-        frame.render_widget(Paragraph::new(Line::from(notice)), area);
+        Paragraph::new(Line::from(notice)).render(area, buf);
     }
 }
