@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use nix::sys::signal::{killpg, Signal};
+use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
 
@@ -205,13 +205,39 @@ impl PtyProcess {
         Ok(())
     }
 
-    /// Sends `signal` to the child's process group (the child leads its own
-    /// session, so this also reaches what it started in the foreground).
+    /// Sends `signal` to the child's process group and to every other
+    /// process of its session. The child leads its own session, and some
+    /// programs start helpers in process groups of their own (codex does so
+    /// for its MCP servers), which a signal to the group alone would miss.
     pub fn signal(&self, signal: Signal) {
         if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
             let _ = killpg(Pid::from_raw(pid), signal);
+            for member in session_members(pid) {
+                let _ = kill(Pid::from_raw(member), signal);
+            }
         }
     }
+}
+
+/// The live processes of session `sid`, from /proc (none where there is no
+/// /proc). A session's id stays taken while any process is in it, so these
+/// are the child's own even after the child itself is gone.
+fn session_members(sid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // After the command name, which may hold spaces and
+            // parentheses itself, come the state, ppid, pgrp and session.
+            let (_, rest) = stat.rsplit_once(')')?;
+            let session: i32 = rest.split_whitespace().nth(3)?.parse().ok()?;
+            (session == sid && pid != sid).then_some(pid)
+        })
+        .collect()
 }
 
 fn pty_size(size: PaneSize) -> PtySize {
@@ -389,5 +415,68 @@ mod tests {
             process.signal(Signal::SIGKILL);
             assert!(shown, "{kind:?}: {}", screen.lock().text_contents());
         }
+    }
+
+    /// A helper the child put in a process group of its own (as codex does
+    /// with its MCP servers; here a shell with job control) is signalled
+    /// with the child, through the session they share.
+    #[test]
+    fn a_signal_reaches_the_whole_session_not_only_the_group() {
+        let size = PaneSize { rows: 5, cols: 40 };
+        let screen = Arc::new(PaneScreen::new(EmulatorKind::Vt100.create(size, 100)));
+        let dir = std::env::temp_dir().join(format!("loop-tui-pty-session-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pid_file = dir.join("helper.pid");
+        let program = PaneProgram::Exec(vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            format!(
+                "set -m; sleep 60 & echo $! > '{}'; wait",
+                pid_file.display()
+            ),
+        ]);
+        let process =
+            PtyProcess::spawn(0, 0, &program, &[], size, screen, |_| {}).expect("spawn the child");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let helper: i32 = loop {
+            if let Some(pid) = std::fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
+                break pid;
+            }
+            assert!(Instant::now() < deadline, "the helper never started");
+            thread::sleep(Duration::from_millis(10));
+        };
+        let group = |pid: i32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')?
+                        .1
+                        .split_whitespace()
+                        .nth(2)?
+                        .parse::<i32>()
+                        .ok()
+                })
+        };
+        let leader = i32::try_from(process.pid.unwrap()).unwrap();
+        assert_ne!(
+            group(helper),
+            Some(leader),
+            "the helper has a group of its own"
+        );
+        process.signal(Signal::SIGTERM);
+        let gone = |pid: i32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+                s.rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+            })
+        };
+        while !gone(helper) {
+            assert!(Instant::now() < deadline, "the helper outlived the signal");
+            thread::sleep(Duration::from_millis(10));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -4,7 +4,7 @@
 //! delivered), relay mode changes and state changes — as readable text,
 //! as a markdown document for a pull request, or as the journal's JSON lines.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -40,10 +40,14 @@ pub struct Step {
     pub body: Option<String>,
 }
 
-/// What the run's messages are, by id, to name them in later decisions.
+/// What the run's messages are, by id, to name them in later decisions,
+/// and which were being typed when the journal last heard of them.
 #[derive(Default)]
 struct Known {
     messages: HashMap<u64, (String, String)>,
+    /// Typing began and was neither confirmed nor decided again: if the
+    /// run is resumed before that, the message comes back uncertain.
+    typing: BTreeSet<u64>,
 }
 
 impl Known {
@@ -51,6 +55,40 @@ impl Known {
         self.messages
             .get(&id)
             .map_or_else(|| "its target".to_owned(), |(_, to)| to.clone())
+    }
+
+    /// Follows which messages are being typed.
+    fn track(&mut self, record: &RelayRecord) {
+        match record {
+            RelayRecord::DeliveryStarted { id } => {
+                self.typing.insert(*id);
+            }
+            RelayRecord::Approved { id }
+            | RelayRecord::Edited { id, .. }
+            | RelayRecord::Rejected { id, .. }
+            | RelayRecord::Delivered { id, .. }
+            | RelayRecord::Failed { id, .. } => {
+                self.typing.remove(id);
+            }
+            _ => {}
+        }
+    }
+
+    /// The body of a resume: how each agent came back, then each message
+    /// whose typing the previous loop-tui never finished. Replay marks those
+    /// uncertain (see `RelayQueue::replay`); the log says so where it
+    /// happens, or the human's second approval would look like a mistake.
+    fn resumed(&mut self, notes: &[String]) -> Option<String> {
+        let typing = std::mem::take(&mut self.typing);
+        let uncertain = typing.iter().map(|id| {
+            format!(
+                "{} comes back as delivery uncertain: loop-tui stopped while typing it into {}",
+                self.label(*id),
+                self.to(*id)
+            )
+        });
+        let lines: Vec<String> = notes.iter().cloned().chain(uncertain).collect();
+        (!lines.is_empty()).then(|| lines.join("\n"))
     }
 
     fn label(&self, id: u64) -> String {
@@ -78,15 +116,13 @@ pub fn timeline(entries: &[JournalEntry]) -> Vec<Step> {
 }
 
 fn describe(record: &RelayRecord, known: &mut Known) -> Option<(String, Option<String>)> {
+    known.track(record);
     let step = match record {
         RelayRecord::RunStarted { cwd, agents } => (
             format!("run started in {cwd} with {}", agents.join(", ")),
             None,
         ),
-        RelayRecord::RunResumed { notes } => {
-            let body = (!notes.is_empty()).then(|| notes.join("\n"));
-            ("run resumed".to_owned(), body)
-        }
+        RelayRecord::RunResumed { notes } => ("run resumed".to_owned(), known.resumed(notes)),
         RelayRecord::StateChanged { state } => (format!("run state: {state}"), None),
         RelayRecord::Sent { message } => {
             known
@@ -596,6 +632,44 @@ run 20261122-101500-3fa1
             md.contains("  > \\# not a heading\n  > \\<script\\>x\\</script\\>\n"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_delivery_cut_short_shows_as_uncertain_where_the_run_resumes() {
+        let steps = timeline(
+            &[
+                sent(1, "claude", "codex", "typed and confirmed"),
+                RelayRecord::Approved { id: 1 },
+                RelayRecord::DeliveryStarted { id: 1 },
+                RelayRecord::Delivered {
+                    id: 1,
+                    by_tool: false,
+                },
+                sent(2, "claude", "codex", "typed when loop-tui died"),
+                RelayRecord::Approved { id: 2 },
+                RelayRecord::DeliveryStarted { id: 2 },
+                RelayRecord::RunResumed {
+                    notes: vec!["claude resumes its session 3f0c".into()],
+                },
+                RelayRecord::Approved { id: 2 },
+                RelayRecord::DeliveryStarted { id: 2 },
+                RelayRecord::Delivered {
+                    id: 2,
+                    by_tool: false,
+                },
+                RelayRecord::RunResumed { notes: Vec::new() },
+            ]
+            .map(|record| JournalEntry { ts: T0, record }),
+        );
+        let resumes: Vec<&Step> = steps
+            .iter()
+            .filter(|s| s.headline == "run resumed")
+            .collect();
+        assert_eq!(
+            resumes[0].body.as_deref(),
+            Some("claude resumes its session 3f0c\n#2 (claude → codex) comes back as delivery uncertain: loop-tui stopped while typing it into codex")
+        );
+        assert_eq!(resumes[1].body, None, "decided again and delivered");
     }
 
     #[test]
