@@ -2,7 +2,7 @@
 
 use crossterm::event::Event as TerminalEvent;
 
-use crate::bridge::listener::{BridgeEvent, ReplyHandle};
+use crate::bridge::listener::{BridgeEvent, ConnectionId, ReplyHandle, SocketChange};
 use crate::bridge::protocol::BridgeReply;
 use crate::bridge::relay::RelayRecord;
 use crate::pane::emulator::PaneSize;
@@ -19,6 +19,14 @@ pub enum AppEvent {
     Pty(PtyEvent),
     /// An agent's MCP bridge process called a bridge tool.
     Bridge(BridgeEvent),
+    /// The connection on which `agent`'s bridge process said hello closed:
+    /// that process ended.
+    BridgePresenceEnded {
+        agent: String,
+        connection: ConnectionId,
+    },
+    /// The bridge socket's file was deleted, re-created or replaced.
+    BridgeSocket(SocketChange),
     /// SIGTERM, SIGHUP or SIGINT reached loop-tui: end everything cleanly.
     Signal(i32),
     /// A deadline the state asked for has passed.

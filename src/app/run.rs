@@ -23,7 +23,7 @@ use crate::agents::profile::{AgentSpec, Command};
 use crate::agents::role::Role;
 use crate::agents::task::LoopTask;
 use crate::bridge::journal::Journal;
-use crate::bridge::listener::BridgeListener;
+use crate::bridge::listener::{BridgeListener, ListenerEvent};
 use crate::bridge::relay::{JournalEntry, RelayPolicy, RelayRecord};
 use crate::config::{GridLayout, Theme};
 use crate::keymap::Keymap;
@@ -165,12 +165,7 @@ pub fn run(options: RunOptions) -> Result<()> {
     let (tx, rx) = mpsc::channel();
     spawn_input_reader(tx.clone())?;
     spawn_signal_listener(tx.clone())?;
-    let bridge_tx = std::sync::Mutex::new(tx.clone());
-    let _listener = BridgeListener::start(&run_dir.socket, run_dir.token.clone(), move |event| {
-        if let Ok(tx) = bridge_tx.lock() {
-            let _ = tx.send(AppEvent::Bridge(event));
-        }
-    })?;
+    let _listener = listen(&run_dir, &tx)?;
 
     let mut state =
         AppState::with_emulator(specs, (size.width, size.height), scrollback_lines, emulator);
@@ -244,6 +239,24 @@ pub fn run(options: RunOptions) -> Result<()> {
     drop(terminal);
     drop(guard);
     result
+}
+
+/// Listens on the run's bridge socket; requests, presences that end and
+/// changes to the socket file become app events.
+fn listen(run_dir: &crate::run_dir::RunDir, tx: &Sender<AppEvent>) -> Result<BridgeListener> {
+    let bridge_tx = std::sync::Mutex::new(tx.clone());
+    BridgeListener::start(&run_dir.socket, run_dir.token.clone(), move |event| {
+        let event = match event {
+            ListenerEvent::Request(request) => AppEvent::Bridge(request),
+            ListenerEvent::PresenceEnded { agent, connection } => {
+                AppEvent::BridgePresenceEnded { agent, connection }
+            }
+            ListenerEvent::Socket(change) => AppEvent::BridgeSocket(change),
+        };
+        if let Ok(tx) = bridge_tx.lock() {
+            let _ = tx.send(event);
+        }
+    })
 }
 
 /// Takes over the terminal: the guard restores it when dropped.
