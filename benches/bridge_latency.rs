@@ -177,7 +177,9 @@ fn approve_to_pty(c: &mut Criterion) {
                     start,
                 ));
                 for effect in effects {
-                    if let Effect::Deliver { bytes, .. } = effect {
+                    if let Effect::Deliver { bytes, .. } | Effect::TypeMessage { bytes, .. } =
+                        effect
+                    {
                         process.write(bytes);
                     }
                 }
@@ -191,7 +193,9 @@ fn approve_to_pty(c: &mut Criterion) {
                     .expect("a delivery started")
                     .enter_at;
                 for effect in update(&mut state, AppEvent::Timer, done) {
-                    if let Effect::Deliver { bytes, .. } = effect {
+                    if let Effect::Deliver { bytes, .. } | Effect::TypeMessage { bytes, .. } =
+                        effect
+                    {
                         process.write(bytes);
                     }
                 }

@@ -138,8 +138,9 @@ pub fn pump(state: &mut AppState, now: Instant) -> Vec<Effect> {
         // Journalled (and fsynced) before the first byte is typed, so a
         // crash can never make the message be typed twice.
         effects.push(Effect::Journal(state.relay.delivery_started(id)));
-        effects.push(Effect::Deliver {
+        effects.push(Effect::TypeMessage {
             pane: index,
+            id,
             bytes: encode_paste(&text, &modes),
         });
     }
@@ -271,7 +272,11 @@ mod tests {
     fn delivered_bytes(fx: &[Effect], pane: usize) -> Vec<u8> {
         fx.iter()
             .filter_map(|e| match e {
-                Effect::Deliver { pane: p, bytes } if *p == pane => Some(bytes.clone()),
+                Effect::Deliver { pane: p, bytes } | Effect::TypeMessage { pane: p, bytes, .. }
+                    if *p == pane =>
+                {
+                    Some(bytes.clone())
+                }
                 _ => None,
             })
             .flatten()
@@ -327,7 +332,9 @@ mod tests {
         let started = fx
             .iter()
             .position(|e| matches!(e, Effect::Journal(r) if r.contains(&RelayRecord::DeliveryStarted { id: 1 })));
-        let typed = fx.iter().position(|e| matches!(e, Effect::Deliver { .. }));
+        let typed = fx
+            .iter()
+            .position(|e| matches!(e, Effect::TypeMessage { id: 1, .. }));
         assert!(
             started.is_some() && started < typed,
             "journalled before typing: {fx:?}"
@@ -438,9 +445,9 @@ mod tests {
         let order: Vec<Vec<u8>> = fx
             .iter()
             .filter_map(|e| match e {
-                Effect::Deliver { bytes, .. } | Effect::SendInput { bytes, .. } => {
-                    Some(bytes.clone())
-                }
+                Effect::Deliver { bytes, .. }
+                | Effect::TypeMessage { bytes, .. }
+                | Effect::SendInput { bytes, .. } => Some(bytes.clone()),
                 _ => None,
             })
             .collect();

@@ -4,7 +4,7 @@ use crossterm::event::Event as TerminalEvent;
 
 use crate::bridge::listener::{BridgeEvent, ConnectionId, ReplyHandle, SocketChange};
 use crate::bridge::protocol::BridgeReply;
-use crate::bridge::relay::RelayRecord;
+use crate::bridge::relay::{MessageId, RelayRecord};
 use crate::pane::emulator::PaneSize;
 use crate::pane::pty::PtyEvent;
 use crate::pane::PaneId;
@@ -79,6 +79,16 @@ pub enum Effect {
     /// leaves the human's scrollback view where it is.
     Deliver {
         pane: PaneId,
+        bytes: Vec<u8>,
+    },
+    /// The paste that starts typing message `id` into a pane, like
+    /// `Deliver`, but only while the message still awaits delivery: one
+    /// refused while this event was handled (its journal record failed) is
+    /// never typed. Follows the `Journal` effect recording that typing
+    /// begins.
+    TypeMessage {
+        pane: PaneId,
+        id: MessageId,
         bytes: Vec<u8>,
     },
     /// Append these records to the run's journal and fsync it. Comes before

@@ -353,8 +353,11 @@ fn handle(state: &mut AppState, io: &mut Io, event: AppEvent, tx: &Sender<AppEve
 fn journal_records(state: &mut AppState, io: &mut Io, records: Vec<RelayRecord>) {
     let ts = wall_ms();
     for record in records {
-        let sent = match &record {
+        let refused = match &record {
             RelayRecord::Sent { message } if message.is_between_agents() => Some(message.id),
+            // Typing is on record before its first byte (delivery at most
+            // once): a message whose typing cannot be recorded is not typed.
+            RelayRecord::DeliveryStarted { id } => Some(*id),
             _ => None,
         };
         if let Err(err) = io.journal.append(&JournalEntry { ts, record }) {
@@ -364,7 +367,7 @@ fn journal_records(state: &mut AppState, io: &mut Io, records: Vec<RelayRecord>)
             );
             // A message that is not journalled would be lost in a crash:
             // it is not accepted, and its sender is told (see `Reply`).
-            if let Some(id) = sent {
+            if let Some(id) = refused {
                 state.relay.refuse(id, &why);
             }
             state.notice = Some(why.clone());
@@ -432,6 +435,18 @@ fn execute(state: &mut AppState, io: &mut Io, effect: Effect, tx: &Sender<AppEve
         Effect::Deliver { pane, bytes } => {
             if let Some(process) = &processes[pane] {
                 process.write(bytes);
+            }
+        }
+        Effect::TypeMessage { pane, id, bytes } => {
+            if state.relay.get(id).is_some_and(|m| m.state.awaits_delivery()) {
+                if let Some(process) = &processes[pane] {
+                    process.write(bytes);
+                }
+            } else if state.panes[pane].delivery.is_some_and(|d| d.id == id) {
+                // Refused while this event was handled: no paste, so no
+                // Enter to follow it either.
+                state.panes[pane].delivery = None;
+                state.needs_redraw = true;
             }
         }
         Effect::Journal(records) => journal_records(state, io, records),

@@ -328,8 +328,8 @@ impl Keeper {
         let path = self.path.display();
         let lost = if now.is_some() {
             format!(
-                "the bridge socket {path} was replaced by a file loop-tui did not create; \
-                 loop-tui leaves it alone and listens there again once it is removed"
+                "the bridge socket was replaced by a file loop-tui did not create; remove it \
+                 and loop-tui listens there again ({path})"
             )
         } else {
             match self.bind() {
@@ -344,7 +344,8 @@ impl Keeper {
                     return;
                 }
                 Err(err) => format!(
-                    "the bridge socket {path} was deleted and loop-tui cannot listen there again: {err:#}"
+                    "the bridge socket was deleted and loop-tui cannot listen there again; quit \
+                     and resume the run ({err:#})"
                 ),
             }
         };
