@@ -736,3 +736,90 @@ fn a_disk_full_at_start_stops_loop_tui_with_one_line() {
         "{out:?}"
     );
 }
+
+// --- the real Claude Code, offline ----------------------------------------
+
+#[path = "support/agents.rs"]
+mod agents;
+
+#[test]
+fn claude_whose_mcp_bridge_is_killed_shows_it_down_until_reconnected() {
+    let Some((offline, bin)) = agents::agents_available(&["claude"]) else {
+        return;
+    };
+    let dir = TempDir::new("faults-claude");
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    // claude works; its peer is a plain program, so only claude runs Node.
+    std::fs::write(
+        project.join(".loop-tui.toml"),
+        "[agents.peer]\nprofile = \"custom\"\ncommand = \"cat\"\n",
+    )
+    .unwrap();
+    let model = agents::FakeModel::start(
+        &offline,
+        dir.path(),
+        r#"{"rules": [], "default_text": "ok"}"#,
+    );
+    let path = agents::wrapper_path(&offline, &bin, dir.path());
+    let state = dir.path().join("state");
+    let agent_state = dir.path().join("agent-state");
+    let lt = Loop::start_with(
+        &["--agent", "claude", "--reviewer", "peer"],
+        ROWS,
+        COLS,
+        &project,
+        &[
+            ("PATH", path.as_os_str()),
+            ("FAKE_LLM_URL", std::ffi::OsStr::new(&model.url)),
+            ("AGENT_STATE", agent_state.as_os_str()),
+            ("XDG_STATE_HOME", state.as_os_str()),
+        ],
+    );
+    if let Err(e) = lt.wait_for_screen(
+        |s| s.text().contains("? for shortcuts") && border(s, FIRST_LEFT).contains("bridge✓"),
+        agents::AGENT_TIMEOUT,
+    ) {
+        panic!("waiting for claude with its bridge connected: {e}");
+    }
+    let bridges = bridge_processes(&lt);
+    assert!(
+        !bridges.is_empty(),
+        "claude's mcp-bridge: {:?}",
+        processes_with(lt.marker())
+    );
+    for pid in bridges {
+        kill(Pid::from_raw(pid.try_into().unwrap()), Signal::SIGKILL).unwrap();
+    }
+    wait(&lt, "claude's bridge shown down", |s| {
+        border(s, FIRST_LEFT).contains("bridge✗")
+            && status_bar(s).contains("pane 1 claude: bridge down (its mcp-bridge ended)")
+    });
+    let claude = border(&lt.screen(), FIRST_LEFT);
+    assert!(
+        !claude.contains("exited") && !claude.contains("killed"),
+        "claude itself runs on:\n{}",
+        lt.screen_text()
+    );
+
+    // The human reconnects the server in claude (/mcp, loop, Reconnect):
+    // claude starts a new mcp-bridge, whose hello brings bridge✓ back.
+    lt.send_str("/mcp");
+    // Enter right after typed text can be taken as part of a paste.
+    std::thread::sleep(Duration::from_millis(500));
+    lt.send_str("\r");
+    let claude_pane = |s: &Screen| s.region(1, 1, 31, 78);
+    wait(&lt, "claude's MCP servers", |s| {
+        claude_pane(s).contains("loop · ✘ failed")
+    });
+    lt.send_str("\r");
+    wait(&lt, "the loop server's menu", |s| {
+        claude_pane(s).contains("Reconnect")
+    });
+    lt.send_str("\r");
+    wait(&lt, "claude reconnected, bridge✓ again", |s| {
+        claude_pane(s).contains("Reconnected to loop")
+            && border(s, FIRST_LEFT).contains("bridge✓")
+            && status_bar(s).contains("pane 1 claude: bridge connected again")
+    });
+}

@@ -137,7 +137,7 @@ pub fn on_presence_ended(state: &mut AppState, agent: &str, connection: Connecti
         // The status bar is one line, cut at the screen's edge: what
         // happened comes first, what to do after.
         state.notice = Some(format!(
-            "pane {} {name}: bridge down (its mcp-bridge ended); restart the MCP server in \
+            "pane {} {name}: bridge down (its mcp-bridge ended); reconnect MCP server loop in \
              {name} (claude: /mcp) or quit {name} and press {} r",
             pane + 1,
             state.keymap.prefix_name(),
