@@ -367,16 +367,16 @@ fn a_deleted_socket_is_listened_on_again_and_a_replaced_one_shows_the_bridge_dow
 
 const TOKEN: &str = "faults-token";
 
-/// `loop-tui mcp-bridge` for agent `claude`, reaching the bridge at
-/// `socket`, started and initialised by rmcp's real client.
-async fn mcp_client(socket: &Path) -> RunningService<RoleClient, ()> {
+/// `loop-tui mcp-bridge` for `agent`, reaching the bridge at `socket` with
+/// `token`, started and initialised by rmcp's real client.
+async fn mcp_client(socket: &Path, token: &str, agent: &str) -> RunningService<RoleClient, ()> {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_loop-tui"));
     command.arg("mcp-bridge");
     command.env_remove(ENV_RUN_ID).env_remove(ENV_MAX_MESSAGE);
     command
         .env(ENV_SOCKET, socket)
-        .env(ENV_TOKEN, TOKEN)
-        .env(ENV_AGENT, "claude");
+        .env(ENV_TOKEN, token)
+        .env(ENV_AGENT, agent);
     command.kill_on_drop(true);
     let (transport, _stderr) = TokioChildProcess::builder(command)
         .stderr(std::process::Stdio::null())
@@ -431,7 +431,7 @@ async fn when_the_socket_is_gone_send_message_says_what_happened_and_what_to_do(
     let dir = TempDir::new("faults-tool-error");
     let socket = dir.path().join("bridge.sock");
     let bridge = listener(&socket);
-    let client = mcp_client(&socket).await;
+    let client = mcp_client(&socket, TOKEN, "claude").await;
     assert_eq!(
         send_message(&client, "before").await,
         (false, "queued for human approval as #1".into())
@@ -486,7 +486,7 @@ async fn a_call_loop_tui_took_but_never_answered_is_not_called_sent() {
             });
         }
     });
-    let client = mcp_client(&socket).await;
+    let client = mcp_client(&socket, TOKEN, "claude").await;
     let (is_error, text) = send_message(&client, "lost in flight").await;
     assert!(is_error, "{text}");
     for needle in [
@@ -498,6 +498,68 @@ async fn a_call_loop_tui_took_but_never_answered_is_not_called_sent() {
         assert!(text.contains(needle), "{needle:?} missing from: {text}");
     }
     client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bridge_process_from_before_a_resume_is_refused_with_what_to_do() {
+    let dir = TempDir::new("faults-resume");
+    let env_file = dir.path().join("alice.env");
+    let alice = format!("alice:env > '{}'; exec cat", env_file.display());
+    let start = |args: &[&str]| {
+        Loop::start_with(
+            args,
+            ROWS,
+            COLS,
+            dir.path(),
+            &[("XDG_STATE_HOME", dir.path().as_os_str())],
+        )
+    };
+    let first = start(&["--pane", &alice, "--pane", "bob:exec cat"]);
+    let run_id = pane_env(&env_file, ENV_RUN_ID);
+    // A bridge process of alice's, outside loop-tui's panes, so it
+    // survives loop-tui: its hello shows bridge✓ on alice.
+    let survivor = mcp_client(
+        Path::new(&pane_env(&env_file, ENV_SOCKET)),
+        &pane_env(&env_file, ENV_TOKEN),
+        "alice",
+    )
+    .await;
+    wait(&first, "bridge✓ on alice", |s| {
+        border(s, FIRST_LEFT).contains("bridge✓")
+    });
+    first.prefix("q");
+    wait(&first, "the quit question", |s| {
+        s.text().contains("Quit loop-tui?")
+    });
+    first.send_str("y");
+    first.expect_exit();
+    std::fs::remove_file(&env_file).unwrap();
+
+    let resumed = start(&["--run-id", &run_id]);
+    // The resumed run's alice has the run's new secret.
+    let new_token = pane_env(&env_file, ENV_TOKEN);
+    assert_ne!(new_token, "", "the resumed pane has a token");
+    let (is_error, text) = send_message(&survivor, "from before the resume").await;
+    assert!(is_error, "{text}");
+    for needle in [
+        "wrong token",
+        "was not started by the loop-tui now running this run",
+        "Nothing was sent",
+        "tell the human",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from: {text}");
+    }
+    wait(&resumed, "the resumed run", |s| {
+        status_bar(s).contains(&format!("resumed run {run_id}"))
+    });
+    let s = resumed.screen();
+    assert!(header(&s, 1).is_empty(), "no ghost message:\n{}", s.text());
+    assert!(
+        !border(&s, FIRST_LEFT).contains("bridge"),
+        "the survivor's refused call is no presence:\n{}",
+        s.text()
+    );
+    survivor.cancel().await.unwrap();
 }
 
 // --- a journal that cannot be written ----------------------------------
