@@ -29,7 +29,7 @@ use loop_tui::app::state::{AppState, PaneSpec};
 use loop_tui::app::update::update;
 use loop_tui::bridge::client::BridgeClient;
 use loop_tui::bridge::journal::Journal;
-use loop_tui::bridge::listener::BridgeListener;
+use loop_tui::bridge::listener::{BridgeListener, ConnectionId, ListenerEvent};
 use loop_tui::bridge::protocol::BridgeCall;
 use loop_tui::bridge::relay::{JournalEntry, RelayQueue};
 use loop_tui::pane::pty::{PaneProgram, PtyProcess};
@@ -104,10 +104,12 @@ fn send_message_to_visible(c: &mut Criterion) {
     let (tx, frames) = spawn_app_loop(dir.join("journal.jsonl"));
     let app = std::sync::Mutex::new(tx.clone());
     let _listener = BridgeListener::start(&socket, "token".into(), move |event| {
-        let _ = app
-            .lock()
-            .expect("lock")
-            .send(Msg::App(AppEvent::Bridge(event)));
+        if let ListenerEvent::Request(request) = event {
+            let _ = app
+                .lock()
+                .expect("lock")
+                .send(Msg::App(AppEvent::Bridge(request)));
+        }
     })
     .expect("listener");
     let client = BridgeClient {
@@ -152,7 +154,7 @@ fn approve_to_pty(c: &mut Criterion) {
     pane.input_backlog = process.backlog();
     // `cat` has no MCP bridge to say hello; without this every delivery
     // would wait out the start-up grace instead of being measured.
-    pane.bridge_connected = true;
+    pane.bridge_link.hello(ConnectionId::next());
     let backlog: Arc<_> = process.backlog();
     let key = |code, modifiers| AppEvent::Terminal(Event::Key(KeyEvent::new(code, modifiers)));
     c.bench_function("bridge/approve_to_pty", |b| {
@@ -175,7 +177,9 @@ fn approve_to_pty(c: &mut Criterion) {
                     start,
                 ));
                 for effect in effects {
-                    if let Effect::Deliver { bytes, .. } = effect {
+                    if let Effect::Deliver { bytes, .. } | Effect::TypeMessage { bytes, .. } =
+                        effect
+                    {
                         process.write(bytes);
                     }
                 }
@@ -189,7 +193,9 @@ fn approve_to_pty(c: &mut Criterion) {
                     .expect("a delivery started")
                     .enter_at;
                 for effect in update(&mut state, AppEvent::Timer, done) {
-                    if let Effect::Deliver { bytes, .. } = effect {
+                    if let Effect::Deliver { bytes, .. } | Effect::TypeMessage { bytes, .. } =
+                        effect
+                    {
                         process.write(bytes);
                     }
                 }

@@ -37,7 +37,14 @@ impl RunDir {
             None => new_run_id()?,
         };
         let path = runs_root()?.join(repo).join(&id);
-        create_private_dir(&path)?;
+        // The one line loop-tui stops with also says where runs are kept,
+        // since the directory named may be deep below the culprit.
+        create_private_dir(&path).map_err(|err| {
+            anyhow::anyhow!(
+                "{err:#}; loop-tui keeps its runs under $XDG_STATE_HOME/loop-tui (else \
+                 ~/.local/state/loop-tui): point XDG_STATE_HOME at a writable directory"
+            )
+        })?;
         Self::existing(path, id)
     }
 

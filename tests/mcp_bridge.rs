@@ -58,7 +58,9 @@ type Answer = dyn Fn(&BridgeCall) -> BridgeReply + Send + Sync;
 
 /// A stand-in for loop-tui's bridge socket. Like loop-tui it reads one
 /// request line per connection, closes the connection without an answer
-/// when the token is wrong, and otherwise answers with one reply line.
+/// when the token is wrong, and otherwise answers with one reply line; the
+/// connection of a `Hello` stays open after the answer, as the agent's
+/// presence, until the bridge process closes it.
 struct FakeBridge {
     _dir: TempDir,
     socket: PathBuf,
@@ -108,6 +110,10 @@ impl FakeBridge {
                     let mut reply = serde_json::to_vec(&reply).unwrap();
                     reply.push(b'\n');
                     let _ = (&stream).write_all(&reply);
+                    if request.call == BridgeCall::Hello {
+                        // Held until the bridge process ends.
+                        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+                    }
                 });
             }
         });

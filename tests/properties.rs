@@ -18,7 +18,7 @@ use crossterm::event::{
 };
 use loop_tui::bridge::client::BridgeClient;
 use loop_tui::bridge::journal::Journal;
-use loop_tui::bridge::listener::{BridgeEvent, BridgeListener};
+use loop_tui::bridge::listener::{BridgeListener, ListenerEvent};
 use loop_tui::bridge::protocol::{BridgeCall, BridgeReply};
 use loop_tui::bridge::relay::{JournalEntry, MessageId, RelayQueue, RelayRecord};
 use loop_tui::bridge::sanitize::sanitize;
@@ -523,8 +523,10 @@ fn bridge_socket() -> &'static Path {
         .get_or_init(|| {
             let dir = TempDir::new("bridge");
             let path = dir.path().join("b.sock");
-            let listener = BridgeListener::start(&path, TOKEN.to_owned(), |event: BridgeEvent| {
-                event.reply.send(BridgeReply::ok("x"));
+            let listener = BridgeListener::start(&path, TOKEN.to_owned(), |event| {
+                if let ListenerEvent::Request(request) = event {
+                    request.reply.send(BridgeReply::ok("x"));
+                }
             })
             .expect("start the bridge listener");
             (dir, listener, path)

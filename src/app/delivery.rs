@@ -83,7 +83,7 @@ fn readiness(pane: &PaneState, now: Instant) -> Readiness {
     }
     let human_quiet_at = pane.last_input.map(|t| t + HUMAN_QUIET);
     let idle_at = pane.last_output.map(|t| t + WORKING_WINDOW);
-    let started_at = (!pane.bridge_connected).then_some(pane.started_at + STARTUP_GRACE);
+    let started_at = (!pane.bridge_link.greeted()).then_some(pane.started_at + STARTUP_GRACE);
     let wait_until = [human_quiet_at, idle_at, started_at]
         .into_iter()
         .flatten()
@@ -138,8 +138,9 @@ pub fn pump(state: &mut AppState, now: Instant) -> Vec<Effect> {
         // Journalled (and fsynced) before the first byte is typed, so a
         // crash can never make the message be typed twice.
         effects.push(Effect::Journal(state.relay.delivery_started(id)));
-        effects.push(Effect::Deliver {
+        effects.push(Effect::TypeMessage {
             pane: index,
+            id,
             bytes: encode_paste(&text, &modes),
         });
     }
@@ -199,9 +200,9 @@ mod tests {
 
     use super::*;
     use crate::app::event::AppEvent;
-    use crate::app::state::{EditPurpose, Mode, PaneSpec};
+    use crate::app::state::{BridgeLink, EditPurpose, Mode, PaneSpec};
     use crate::app::update::{next_deadline, update};
-    use crate::bridge::listener::{BridgeEvent, ReplyHandle};
+    use crate::bridge::listener::{BridgeEvent, ConnectionId, ReplyHandle};
     use crate::bridge::protocol::{BridgeCall, BridgeReply};
     use crate::bridge::relay::RelayRecord;
     use crate::pane::pty::PaneProgram;
@@ -213,7 +214,7 @@ mod tests {
             .into();
         let mut s = AppState::new(specs, (200, 50), 100);
         for pane in &mut s.panes {
-            pane.bridge_connected = true;
+            pane.bridge_link.hello(ConnectionId::next());
         }
         s
     }
@@ -257,6 +258,7 @@ mod tests {
                 message: text.into(),
             },
             reply,
+            connection: ConnectionId::next(),
         });
         let fx = update(s, event, now);
         for effect in &fx {
@@ -270,7 +272,11 @@ mod tests {
     fn delivered_bytes(fx: &[Effect], pane: usize) -> Vec<u8> {
         fx.iter()
             .filter_map(|e| match e {
-                Effect::Deliver { pane: p, bytes } if *p == pane => Some(bytes.clone()),
+                Effect::Deliver { pane: p, bytes } | Effect::TypeMessage { pane: p, bytes, .. }
+                    if *p == pane =>
+                {
+                    Some(bytes.clone())
+                }
                 _ => None,
             })
             .flatten()
@@ -326,7 +332,9 @@ mod tests {
         let started = fx
             .iter()
             .position(|e| matches!(e, Effect::Journal(r) if r.contains(&RelayRecord::DeliveryStarted { id: 1 })));
-        let typed = fx.iter().position(|e| matches!(e, Effect::Deliver { .. }));
+        let typed = fx
+            .iter()
+            .position(|e| matches!(e, Effect::TypeMessage { id: 1, .. }));
         assert!(
             started.is_some() && started < typed,
             "journalled before typing: {fx:?}"
@@ -355,7 +363,7 @@ mod tests {
     fn a_program_gets_no_delivery_before_its_bridge_connects_or_the_grace_ends() {
         let mut s = state();
         let now = Instant::now();
-        s.panes[1].bridge_connected = false;
+        s.panes[1].bridge_link = BridgeLink::default();
         s.panes[1].started_at = now;
         send(&mut s, "claude", "codex", "early", now);
         let fx = prefix_then(&mut s, 'a', now);
@@ -365,7 +373,7 @@ mod tests {
         );
         assert_eq!(next_deadline(&s, now), Some(now + STARTUP_GRACE));
         // The agent's MCP client says hello: it is up.
-        s.panes[1].bridge_connected = true;
+        s.panes[1].bridge_link.hello(ConnectionId::next());
         let fx = update(&mut s, AppEvent::Timer, now);
         assert!(!delivered_bytes(&fx, 1).is_empty());
     }
@@ -437,9 +445,9 @@ mod tests {
         let order: Vec<Vec<u8>> = fx
             .iter()
             .filter_map(|e| match e {
-                Effect::Deliver { bytes, .. } | Effect::SendInput { bytes, .. } => {
-                    Some(bytes.clone())
-                }
+                Effect::Deliver { bytes, .. }
+                | Effect::TypeMessage { bytes, .. }
+                | Effect::SendInput { bytes, .. } => Some(bytes.clone()),
                 _ => None,
             })
             .collect();
@@ -583,6 +591,7 @@ mod tests {
                 agent: "codex".into(),
                 call: BridgeCall::Status,
                 reply,
+                connection: ConnectionId::next(),
             }),
             now,
         );
@@ -605,6 +614,7 @@ mod tests {
                 agent: "codex".into(),
                 call: BridgeCall::Receive,
                 reply,
+                connection: ConnectionId::next(),
             }),
             now,
         );

@@ -2,9 +2,9 @@
 
 use crossterm::event::Event as TerminalEvent;
 
-use crate::bridge::listener::{BridgeEvent, ReplyHandle};
+use crate::bridge::listener::{BridgeEvent, ConnectionId, ReplyHandle, SocketChange};
 use crate::bridge::protocol::BridgeReply;
-use crate::bridge::relay::RelayRecord;
+use crate::bridge::relay::{MessageId, RelayRecord};
 use crate::pane::emulator::PaneSize;
 use crate::pane::pty::PtyEvent;
 use crate::pane::PaneId;
@@ -19,6 +19,14 @@ pub enum AppEvent {
     Pty(PtyEvent),
     /// An agent's MCP bridge process called a bridge tool.
     Bridge(BridgeEvent),
+    /// The connection on which `agent`'s bridge process said hello closed:
+    /// that process ended.
+    BridgePresenceEnded {
+        agent: String,
+        connection: ConnectionId,
+    },
+    /// The bridge socket's file was deleted, re-created or replaced.
+    BridgeSocket(SocketChange),
     /// SIGTERM, SIGHUP or SIGINT reached loop-tui: end everything cleanly.
     Signal(i32),
     /// A deadline the state asked for has passed.
@@ -71,6 +79,16 @@ pub enum Effect {
     /// leaves the human's scrollback view where it is.
     Deliver {
         pane: PaneId,
+        bytes: Vec<u8>,
+    },
+    /// The paste that starts typing message `id` into a pane, like
+    /// `Deliver`, but only while the message still awaits delivery: one
+    /// refused while this event was handled (its journal record failed) is
+    /// never typed. Follows the `Journal` effect recording that typing
+    /// begins.
+    TypeMessage {
+        pane: PaneId,
+        id: MessageId,
         bytes: Vec<u8>,
     },
     /// Append these records to the run's journal and fsync it. Comes before

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::event::Effect;
-use super::state::{AppState, EditPurpose, Editor, Mode};
-use crate::bridge::listener::BridgeEvent;
+use super::state::{AppState, BridgeStatus, ChildState, EditPurpose, Editor, Mode};
+use crate::bridge::listener::{BridgeEvent, ConnectionId, SocketChange};
 use crate::bridge::protocol::{BridgeCall, BridgeReply};
 use crate::bridge::relay::{Disposition, MessageId, MessageState, Pause, RelayRecord};
 
@@ -29,12 +29,17 @@ fn journal(records: Vec<RelayRecord>) -> Vec<Effect> {
 
 /// An agent called a bridge tool.
 pub fn on_request(state: &mut AppState, event: BridgeEvent) -> Vec<Effect> {
-    let BridgeEvent { agent, call, reply } = event;
+    let BridgeEvent {
+        agent,
+        call,
+        reply,
+        connection,
+    } = event;
     let (mut effects, answer) = match call {
         BridgeCall::Send { target, message } => send(state, &agent, &target, &message),
         BridgeCall::Receive => receive(state, &agent),
         BridgeCall::Status => (Vec::new(), BridgeReply::ok(status_text(state, &agent))),
-        BridgeCall::Hello => hello(state, &agent),
+        BridgeCall::Hello => hello(state, &agent, connection),
     };
     effects.push(Effect::Reply {
         to: reply,
@@ -81,7 +86,11 @@ fn send(state: &mut AppState, agent: &str, target: &str, text: &str) -> (Vec<Eff
     }
 }
 
-fn hello(state: &mut AppState, agent: &str) -> (Vec<Effect>, BridgeReply) {
+fn hello(
+    state: &mut AppState,
+    agent: &str,
+    connection: ConnectionId,
+) -> (Vec<Effect>, BridgeReply) {
     let Some(pane) = state
         .relay
         .resolve_agent(agent)
@@ -92,12 +101,71 @@ fn hello(state: &mut AppState, agent: &str) -> (Vec<Effect>, BridgeReply) {
             BridgeReply::error(format!("\"{agent}\" is not an agent of this run")),
         );
     };
-    state.panes[pane].bridge_connected = true;
+    let was = state.bridge_status(pane);
+    state.panes[pane].bridge_link.hello(connection);
+    if was == BridgeStatus::Down && state.bridge_status(pane) == BridgeStatus::Up {
+        state.notice = Some(format!(
+            "pane {} {}: bridge connected again",
+            pane + 1,
+            state.panes[pane].spec.name
+        ));
+    }
     state.needs_redraw = true;
     (
         Vec::new(),
         BridgeReply::ok(format!("connected as {}", state.panes[pane].spec.name)),
     )
+}
+
+/// The presence connection of one of `agent`'s bridge processes closed.
+/// When it was the last, the agent cannot reach its peers any more: its
+/// border says so, and the status bar says what to do.
+pub fn on_presence_ended(state: &mut AppState, agent: &str, connection: ConnectionId) {
+    let Some(pane) = state
+        .relay
+        .resolve_agent(agent)
+        .and_then(|name| state.pane_of(name))
+    else {
+        return;
+    };
+    let p = &mut state.panes[pane];
+    if !p.bridge_link.closed(connection) {
+        return;
+    }
+    state.needs_redraw = true;
+    if p.child == ChildState::Running {
+        // The status bar is one line, cut at the screen's edge: what
+        // happened comes first, what to do after.
+        state.notice = Some(format!(
+            "pane {} {name}: bridge down (its mcp-bridge ended); reconnect MCP server loop in \
+             {name} (claude: /mcp) or quit {name} and press {} r",
+            pane + 1,
+            state.keymap.prefix_name(),
+            name = p.spec.name,
+        ));
+    }
+}
+
+/// The bridge socket's file changed; the listener has already listened
+/// again where it could.
+pub fn on_socket(state: &mut AppState, change: SocketChange) {
+    state.needs_redraw = true;
+    match change {
+        SocketChange::Recreated => {
+            state.bridge_socket_lost = None;
+            state.notice =
+                Some("the bridge socket was deleted; loop-tui listens there again".to_owned());
+        }
+        SocketChange::Lost(why) => {
+            state.notice = Some(format!("bridge down for every agent: {why}"));
+            state.bridge_socket_lost = Some(why);
+        }
+        SocketChange::Unwatched(why) => {
+            state.notice = Some(format!(
+                "a deleted bridge socket would not be noticed or re-created ({why})"
+            ));
+        }
+    }
 }
 
 fn receive(state: &mut AppState, agent: &str) -> (Vec<Effect>, BridgeReply) {
@@ -129,15 +197,20 @@ fn receive(state: &mut AppState, agent: &str) -> (Vec<Effect>, BridgeReply) {
 pub fn status_text(state: &AppState, caller: &str) -> String {
     let relay = &state.relay;
     let mut text = format!("run {}\nyou are {caller}\nagents:\n", state.run_id);
-    for pane in &state.panes {
+    for (index, pane) in state.panes.iter().enumerate() {
         let pending = relay
             .messages()
             .iter()
             .filter(|m| m.from == pane.spec.name && m.state == MessageState::Pending)
             .count();
+        let bridge = match state.bridge_status(index) {
+            BridgeStatus::Unknown => "",
+            BridgeStatus::Up => ", bridge up",
+            BridgeStatus::Down => ", bridge down: it cannot send messages",
+        };
         let _ = writeln!(
             text,
-            "  {} ({}), {pending} of its messages pending",
+            "  {} ({}{bridge}), {pending} of its messages pending",
             pane.spec.name,
             pane.activity_label()
         );
@@ -349,5 +422,175 @@ pub fn selected_pending(state: &mut AppState) -> Option<MessageId> {
             state.notice = Some("no message is selected".into());
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::app::event::AppEvent;
+    use crate::app::state::PaneSpec;
+    use crate::app::update::update;
+    use crate::bridge::listener::ReplyHandle;
+    use crate::pane::pty::{PaneProgram, PtyEvent};
+    use crate::pane::ChildEnd;
+
+    fn state() -> AppState {
+        let specs = ["claude", "codex"]
+            .map(|n| PaneSpec::new(n, PaneProgram::Shell("true".into())))
+            .into();
+        AppState::new(specs, (200, 50), 100)
+    }
+
+    /// `agent`'s bridge process says hello on `connection`; returns the
+    /// answer it gets.
+    fn hello(s: &mut AppState, agent: &str, connection: ConnectionId) -> BridgeReply {
+        let (reply, rx) = ReplyHandle::channel();
+        let effects = update(
+            s,
+            AppEvent::Bridge(BridgeEvent {
+                agent: agent.into(),
+                call: BridgeCall::Hello,
+                reply,
+                connection,
+            }),
+            Instant::now(),
+        );
+        for effect in effects {
+            if let Effect::Reply { to, reply } = effect {
+                to.send(reply);
+            }
+        }
+        rx.try_recv().expect("hello is answered at once")
+    }
+
+    fn ended(s: &mut AppState, agent: &str, connection: ConnectionId) {
+        update(
+            s,
+            AppEvent::BridgePresenceEnded {
+                agent: agent.into(),
+                connection,
+            },
+            Instant::now(),
+        );
+    }
+
+    fn statuses(s: &AppState) -> [BridgeStatus; 2] {
+        [s.bridge_status(0), s.bridge_status(1)]
+    }
+
+    #[test]
+    fn a_bridge_is_up_from_its_hello_until_its_presence_closes() {
+        let mut s = state();
+        assert_eq!(statuses(&s), [BridgeStatus::Unknown; 2]);
+        let first = ConnectionId::next();
+        assert_eq!(
+            hello(&mut s, "codex", first),
+            BridgeReply::ok("connected as codex")
+        );
+        assert_eq!(statuses(&s), [BridgeStatus::Unknown, BridgeStatus::Up]);
+
+        ended(&mut s, "codex", first);
+        assert_eq!(statuses(&s), [BridgeStatus::Unknown, BridgeStatus::Down]);
+        let notice = s.notice.clone().unwrap();
+        assert!(
+            notice.starts_with("pane 2 codex: bridge down (its mcp-bridge ended)")
+                && notice.contains("press Ctrl-] r"),
+            "{notice}"
+        );
+        assert!(
+            status_text(&s, "claude").contains("codex (waiting for you, bridge down"),
+            "{}",
+            status_text(&s, "claude")
+        );
+        // Still greeted: a down bridge does not make deliveries wait out
+        // the start-up grace again.
+        assert!(s.panes[1].bridge_link.greeted());
+
+        // The CLI restarts its MCP server: the new process's hello.
+        hello(&mut s, "codex", ConnectionId::next());
+        assert_eq!(statuses(&s), [BridgeStatus::Unknown, BridgeStatus::Up]);
+        assert!(
+            s.notice.as_deref().unwrap().contains("connected again"),
+            "{:?}",
+            s.notice
+        );
+    }
+
+    #[test]
+    fn an_old_process_closing_after_its_successor_said_hello_keeps_the_bridge_up() {
+        let mut s = state();
+        let (old, new) = (ConnectionId::next(), ConnectionId::next());
+        hello(&mut s, "claude", old);
+        hello(&mut s, "claude", new);
+        ended(&mut s, "claude", old);
+        assert_eq!(s.bridge_status(0), BridgeStatus::Up);
+        // A close that is no longer known (repeated, or of another run's
+        // agent) changes nothing.
+        ended(&mut s, "claude", old);
+        ended(&mut s, "nobody", new);
+        assert_eq!(s.bridge_status(0), BridgeStatus::Up);
+        ended(&mut s, "claude", new);
+        assert_eq!(s.bridge_status(0), BridgeStatus::Down);
+    }
+
+    #[test]
+    fn an_agent_that_exits_and_restarts_starts_with_no_bridge_until_its_hello() {
+        let mut s = state();
+        let connection = ConnectionId::next();
+        hello(&mut s, "claude", connection);
+        update(
+            &mut s,
+            AppEvent::Pty(PtyEvent::Exited {
+                pane: 0,
+                generation: 0,
+                end: ChildEnd::Exited(0),
+            }),
+            Instant::now(),
+        );
+        assert_eq!(s.bridge_status(0), BridgeStatus::Unknown);
+        // Its bridge process's presence closes after the exit was seen:
+        // nothing to show for an ended program, and no notice about it.
+        ended(&mut s, "claude", connection);
+        assert_eq!(s.bridge_status(0), BridgeStatus::Unknown);
+        assert!(
+            s.notice.as_deref().unwrap().contains("exited"),
+            "{:?}",
+            s.notice
+        );
+        assert!(!s.panes[0].bridge_link.greeted());
+    }
+
+    #[test]
+    fn a_lost_socket_shows_every_connected_bridge_down_until_it_is_back() {
+        let mut s = state();
+        hello(&mut s, "claude", ConnectionId::next());
+        update(
+            &mut s,
+            AppEvent::BridgeSocket(SocketChange::Lost(
+                "the bridge socket was replaced (/r/bridge.sock)".into(),
+            )),
+            Instant::now(),
+        );
+        // codex never connected: nothing to say about it.
+        assert_eq!(statuses(&s), [BridgeStatus::Down, BridgeStatus::Unknown]);
+        let notice = s.notice.clone().unwrap();
+        assert_eq!(
+            notice,
+            "bridge down for every agent: the bridge socket was replaced (/r/bridge.sock)"
+        );
+        update(
+            &mut s,
+            AppEvent::BridgeSocket(SocketChange::Recreated),
+            Instant::now(),
+        );
+        assert_eq!(statuses(&s), [BridgeStatus::Up, BridgeStatus::Unknown]);
+        assert!(
+            s.notice.as_deref().unwrap().contains("listens there again"),
+            "{:?}",
+            s.notice
+        );
     }
 }

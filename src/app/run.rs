@@ -22,7 +22,7 @@ use crate::agents::profile::{AgentSpec, Command};
 use crate::agents::role::Role;
 use crate::agents::task::LoopTask;
 use crate::bridge::journal::Journal;
-use crate::bridge::listener::BridgeListener;
+use crate::bridge::listener::{BridgeListener, ListenerEvent};
 use crate::bridge::relay::{JournalEntry, RelayPolicy, RelayRecord};
 use crate::config::{GridLayout, Theme};
 use crate::keymap::Keymap;
@@ -165,12 +165,7 @@ pub fn run(options: RunOptions) -> Result<()> {
     let (tx, rx) = mpsc::channel();
     spawn_input_reader(tx.clone())?;
     spawn_signal_listener(tx.clone())?;
-    let bridge_tx = std::sync::Mutex::new(tx.clone());
-    let _listener = BridgeListener::start(&run_dir.socket, run_dir.token.clone(), move |event| {
-        if let Ok(tx) = bridge_tx.lock() {
-            let _ = tx.send(AppEvent::Bridge(event));
-        }
-    })?;
+    let _listener = listen(&run_dir, &tx)?;
 
     let mut state =
         AppState::with_emulator(specs, (size.width, size.height), scrollback_lines, emulator);
@@ -244,6 +239,24 @@ pub fn run(options: RunOptions) -> Result<()> {
     drop(terminal);
     drop(guard);
     result
+}
+
+/// Listens on the run's bridge socket; requests, presences that end and
+/// changes to the socket file become app events.
+fn listen(run_dir: &crate::run_dir::RunDir, tx: &Sender<AppEvent>) -> Result<BridgeListener> {
+    let bridge_tx = std::sync::Mutex::new(tx.clone());
+    BridgeListener::start(&run_dir.socket, run_dir.token.clone(), move |event| {
+        let event = match event {
+            ListenerEvent::Request(request) => AppEvent::Bridge(request),
+            ListenerEvent::PresenceEnded { agent, connection } => {
+                AppEvent::BridgePresenceEnded { agent, connection }
+            }
+            ListenerEvent::Socket(change) => AppEvent::BridgeSocket(change),
+        };
+        if let Ok(tx) = bridge_tx.lock() {
+            let _ = tx.send(event);
+        }
+    })
 }
 
 /// Takes over the terminal: the guard restores it when dropped.
@@ -352,8 +365,11 @@ fn handle(state: &mut AppState, io: &mut Io, event: AppEvent, tx: &Sender<AppEve
 fn journal_records(state: &mut AppState, io: &mut Io, records: Vec<RelayRecord>) {
     let ts = wall_ms();
     for record in records {
-        let sent = match &record {
+        let refused = match &record {
             RelayRecord::Sent { message } if message.is_between_agents() => Some(message.id),
+            // Typing is on record before its first byte (delivery at most
+            // once): a message whose typing cannot be recorded is not typed.
+            RelayRecord::DeliveryStarted { id } => Some(*id),
             _ => None,
         };
         if let Err(err) = io.journal.append(&JournalEntry { ts, record }) {
@@ -363,7 +379,7 @@ fn journal_records(state: &mut AppState, io: &mut Io, records: Vec<RelayRecord>)
             );
             // A message that is not journalled would be lost in a crash:
             // it is not accepted, and its sender is told (see `Reply`).
-            if let Some(id) = sent {
+            if let Some(id) = refused {
                 state.relay.refuse(id, &why);
             }
             state.notice = Some(why.clone());
@@ -431,6 +447,18 @@ fn execute(state: &mut AppState, io: &mut Io, effect: Effect, tx: &Sender<AppEve
         Effect::Deliver { pane, bytes } => {
             if let Some(process) = &processes[pane] {
                 process.write(bytes);
+            }
+        }
+        Effect::TypeMessage { pane, id, bytes } => {
+            if state.relay.get(id).is_some_and(|m| m.state.awaits_delivery()) {
+                if let Some(process) = &processes[pane] {
+                    process.write(bytes);
+                }
+            } else if state.panes[pane].delivery.is_some_and(|d| d.id == id) {
+                // Refused while this event was handled: no paste, so no
+                // Enter to follow it either.
+                state.panes[pane].delivery = None;
+                state.needs_redraw = true;
             }
         }
         Effect::Journal(records) => journal_records(state, io, records),

@@ -1,10 +1,12 @@
 //! Everything the app loop owns. The panes' emulators are shared with
 //! their reader threads; everything else is only touched by `update`.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::bridge::listener::ConnectionId;
 use crate::bridge::protocol::DEFAULT_MAX_MESSAGE_BYTES;
 use crate::bridge::relay::{MessageId, RelayQueue};
 use crate::keymap::Keymap;
@@ -70,6 +72,58 @@ impl ChildState {
     }
 }
 
+/// What the pane's border says about the agent's bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BridgeStatus {
+    /// No bridge process of this child has said hello: a program that is
+    /// not an agent, or an agent still starting. Nothing is shown.
+    Unknown,
+    /// At least one bridge process is connected.
+    Up,
+    /// A bridge process said hello and none is connected now: the agent
+    /// cannot send or receive messages.
+    Down,
+}
+
+/// The presence of an agent's `mcp-bridge` processes. Each keeps the
+/// connection it said hello on open while it runs; the listener reports
+/// the hello and the close, and this keeps count. A set, not a flag,
+/// because a CLI that restarts its MCP server may start the new process
+/// before the old one's connection is seen to close.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BridgeLink {
+    open: BTreeSet<ConnectionId>,
+    greeted: bool,
+}
+
+impl BridgeLink {
+    /// A bridge process said hello on `connection`.
+    pub fn hello(&mut self, connection: ConnectionId) {
+        self.open.insert(connection);
+        self.greeted = true;
+    }
+
+    /// The presence `connection` closed; returns whether that took the
+    /// bridge down (it was the last one open).
+    pub fn closed(&mut self, connection: ConnectionId) -> bool {
+        self.open.remove(&connection) && self.open.is_empty()
+    }
+
+    /// Whether a bridge process of this child ever said hello: its MCP
+    /// client is initialised, so its TUI takes input.
+    pub fn greeted(&self) -> bool {
+        self.greeted
+    }
+
+    pub fn status(&self) -> BridgeStatus {
+        match (self.greeted, self.open.is_empty()) {
+            (false, _) => BridgeStatus::Unknown,
+            (true, false) => BridgeStatus::Up,
+            (true, true) => BridgeStatus::Down,
+        }
+    }
+}
+
 pub struct PaneState {
     pub spec: PaneSpec,
     pub screen: Arc<PaneScreen>,
@@ -94,8 +148,9 @@ pub struct PaneState {
     pub held_input: Vec<u8>,
     /// Input bytes queued for the child and not yet written.
     pub input_backlog: Arc<AtomicUsize>,
-    /// The agent's MCP bridge said hello: its bridge tools are loaded.
-    pub bridge_connected: bool,
+    /// The agent's MCP bridge processes, as their presence connections
+    /// tell: up, down, or not heard of yet.
+    pub bridge_link: BridgeLink,
     /// When the current child was started.
     pub started_at: Instant,
 }
@@ -119,7 +174,7 @@ impl PaneState {
             delivery: None,
             held_input: Vec::new(),
             input_backlog: Arc::new(AtomicUsize::new(0)),
-            bridge_connected: false,
+            bridge_link: BridgeLink::default(),
             started_at: Instant::now(),
         }
     }
@@ -217,6 +272,10 @@ pub struct AppState {
     pub layout: crate::config::GridLayout,
     /// The PLAN.md pane, shown beside the bridge pane.
     pub plan: PlanPane,
+    /// Why agents cannot reach the bridge socket now (its file was deleted
+    /// or replaced and loop-tui cannot listen there again); `None` while
+    /// the socket is in place.
+    pub bridge_socket_lost: Option<String>,
 }
 
 impl AppState {
@@ -259,6 +318,7 @@ impl AppState {
             theme: crate::config::Theme::default(),
             layout: crate::config::GridLayout::default(),
             plan: PlanPane::new(DEFAULT_PLAN_PATH.into(), specs.len() >= 2),
+            bridge_socket_lost: None,
         };
         let count = specs.len();
         for (i, spec) in specs.into_iter().enumerate() {
@@ -326,6 +386,21 @@ impl AppState {
     /// The pane of the agent called `name`.
     pub fn pane_of(&self, name: &str) -> Option<usize> {
         self.panes.iter().position(|p| p.spec.name == name)
+    }
+
+    /// What pane `index`'s border says about its agent's bridge: down for
+    /// every connected agent while the socket is lost, since their calls
+    /// cannot reach loop-tui even though their presence is still open.
+    pub fn bridge_status(&self, index: usize) -> BridgeStatus {
+        let status = self
+            .panes
+            .get(index)
+            .map_or(BridgeStatus::Unknown, |p| p.bridge_link.status());
+        if status == BridgeStatus::Up && self.bridge_socket_lost.is_some() {
+            BridgeStatus::Down
+        } else {
+            status
+        }
     }
 
     /// A fresh screen for a pane of `size`.

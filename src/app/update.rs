@@ -9,7 +9,7 @@ use crossterm::event::{
 };
 
 use super::event::{AppEvent, Effect, ScrollAction};
-use super::state::{AppState, ChildState, EditPurpose, Mode, WORKING_WINDOW};
+use super::state::{AppState, BridgeLink, ChildState, EditPurpose, Mode, WORKING_WINDOW};
 use super::{delivery, editor, plan_actions, relay_actions, workflow};
 use crate::keymap::Command;
 use crate::layout::inner;
@@ -63,12 +63,21 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
                 p.child = ChildState::Ended(end);
                 p.working = false;
                 p.delivery = None;
-                p.bridge_connected = false;
+                // Its bridge processes go with it; a restart starts afresh.
+                p.bridge_link = BridgeLink::default();
                 state.needs_redraw = true;
             }
             Vec::new()
         }
         AppEvent::Bridge(request) => relay_actions::on_request(state, request),
+        AppEvent::BridgePresenceEnded { agent, connection } => {
+            relay_actions::on_presence_ended(state, &agent, connection);
+            Vec::new()
+        }
+        AppEvent::BridgeSocket(change) => {
+            relay_actions::on_socket(state, change);
+            Vec::new()
+        }
         AppEvent::Signal(_) => return quit(state),
         AppEvent::PlanChanged(load) => {
             plan_actions::on_changed(state, load, now);

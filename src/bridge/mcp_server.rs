@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -89,6 +90,10 @@ pub struct BridgeServer {
     /// answers `tools/list` outside loop-tui, and explains on each call.
     bridge: Result<BridgeClient, String>,
     max_message_bytes: usize,
+    /// True while this process holds its presence connection to loop-tui,
+    /// or is opening it: loop-tui shows the agent's bridge as up while
+    /// that connection is open, and as down once this process ends.
+    present: Arc<AtomicBool>,
     tool_router: ToolRouter<Self>,
 }
 
@@ -100,6 +105,7 @@ impl BridgeServer {
         Self {
             bridge: bridge.map_err(|err| err.to_string()),
             max_message_bytes,
+            present: Arc::new(AtomicBool::new(false)),
             tool_router: Self::tool_router(),
         }
     }
@@ -124,6 +130,9 @@ impl BridgeServer {
         // keeps reading stdin and answering other requests meanwhile.
         match tokio::task::spawn_blocking(move || client.call(call)).await {
             Ok(Ok(reply)) if reply.ok => {
+                // loop-tui is reachable: if the presence was lost (loop-tui
+                // went away and is back at the same socket), open it again.
+                let _ = self.keep_presence();
                 CallToolResult::success(vec![ContentBlock::text(reply.text)])
             }
             Ok(Ok(reply)) if reply.text.trim().is_empty() => {
@@ -133,6 +142,43 @@ impl BridgeServer {
             Ok(Err(err)) => tool_error(err.to_string()),
             Err(err) => tool_error(format!("the bridge call failed inside mcp-bridge: {err}")),
         }
+    }
+
+    /// Opens this process's presence connection unless it is open: a
+    /// `Hello` that loop-tui answers, then the connection held on a thread
+    /// of its own until loop-tui closes it. The process ending closes it
+    /// too, which is how loop-tui learns that this agent's bridge is gone.
+    /// The receiver, if any, is told once loop-tui has answered the hello.
+    fn keep_presence(&self) -> Option<tokio::sync::oneshot::Receiver<()>> {
+        let Ok(client) = &self.bridge else {
+            return None;
+        };
+        if self.present.swap(true, Ordering::SeqCst) {
+            return None;
+        }
+        let client = client.clone();
+        let present = Arc::clone(&self.present);
+        let (answered, on_answer) = tokio::sync::oneshot::channel();
+        // A plain thread, not the runtime's blocking pool: it lives as long
+        // as the process, and the runtime must not wait for it to end.
+        let spawned = std::thread::Builder::new()
+            .name("bridge-presence".into())
+            .spawn(move || {
+                let announced = client.announce();
+                let _ = answered.send(());
+                match announced {
+                    Ok(presence) => presence.wait_closed(),
+                    Err(err) => eprintln!(
+                        "loop-tui mcp-bridge: could not tell loop-tui this agent is connected: {err}"
+                    ),
+                }
+                present.store(false, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            self.present.store(false, Ordering::SeqCst);
+            return None;
+        }
+        Some(on_answer)
     }
 
     /// Checks a message before it goes to loop-tui, returning the text of
@@ -196,17 +242,19 @@ impl ServerHandler for BridgeServer {
             .with_instructions(INSTRUCTIONS)
     }
 
-    /// Tells loop-tui this agent's bridge is up, so its pane can say so
-    /// (and a human knows the agent can reach its peer). Best effort: the
-    /// session works the same if loop-tui cannot be told.
+    /// Tells loop-tui this agent's bridge is up, and keeps telling it for
+    /// as long as this process runs, so its pane can say so (and a human
+    /// knows the agent can reach its peer). Best effort: the session works
+    /// the same if loop-tui cannot be told.
     fn on_initialized(
         &self,
         _context: rmcp::service::NotificationContext<RoleServer>,
     ) -> impl std::future::Future<Output = ()> + Send + '_ {
-        let client = self.bridge.as_ref().ok().cloned();
+        let answered = self.keep_presence();
         async move {
-            if let Some(client) = client {
-                let _ = tokio::task::spawn_blocking(move || client.call(BridgeCall::Hello)).await;
+            // The first tool call comes after loop-tui knows of the agent.
+            if let Some(answered) = answered {
+                let _ = answered.await;
             }
         }
     }

@@ -47,7 +47,9 @@ pub enum BridgeCall {
     /// Run id, agents, their states, pending counts and relay mode.
     Status,
     /// The agent's MCP client finished initialising with `mcp-bridge`: its
-    /// bridge tools are being loaded. loop-tui shows the agent as connected.
+    /// bridge tools are being loaded. loop-tui shows the agent as connected
+    /// while the connection that said it stays open (the bridge process
+    /// keeps it open as its presence), and as down once it closes.
     Hello,
 }
 

@@ -45,14 +45,17 @@ impl Bridge {
     }
 
     /// Tells loop-tui this agent is up and its input ready, as a real
-    /// agent's MCP client does once initialised; on its own thread, since
-    /// it must never hold up the first frame.
+    /// agent's MCP bridge does once initialised, and keeps that presence
+    /// open while the agent runs; on its own thread, since it must never
+    /// hold up the first frame.
     pub fn hello(&self) {
         if let Ok(client) = self.client.clone() {
             let _ = std::thread::Builder::new()
-                .name("bridge-hello".into())
+                .name("bridge-presence".into())
                 .spawn(move || {
-                    let _ = client.call(crate::bridge::protocol::BridgeCall::Hello);
+                    if let Ok(presence) = client.announce() {
+                        presence.wait_closed();
+                    }
                 });
         }
     }

@@ -18,7 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Widget};
 use ratatui::Frame;
 
-use crate::app::state::{AppState, ChildState, Mode, PaneState};
+use crate::app::state::{AppState, BridgeStatus, ChildState, Mode, PaneState};
 use crate::config::Colour;
 use crate::layout::inner;
 use crate::pane::emulator::Emulator;
@@ -200,8 +200,14 @@ fn pane_title<'a>(
         Span::styled(name, name_style),
         Span::styled(format!(" {} ", pane.activity_label()), state_style),
     ];
-    if pane.bridge_connected {
-        spans.push(Span::styled("bridge✓ ", Style::new().fg(Color::Green)));
+    match state.bridge_status(index) {
+        BridgeStatus::Unknown => {}
+        BridgeStatus::Up => spans.push(Span::styled("bridge✓ ", Style::new().fg(Color::Green))),
+        // The agent cannot send messages: as loud as an ended program.
+        BridgeStatus::Down => spans.push(Span::styled(
+            "bridge✗ ",
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        )),
     }
     Line::from(spans)
 }

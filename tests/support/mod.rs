@@ -214,7 +214,22 @@ impl Loop {
         cwd: &Path,
         env: &[(&str, &std::ffi::OsStr)],
     ) -> Self {
-        Self::start_full(args, rows, cols, cwd, env, false)
+        Self::start_full(args, rows, cols, cwd, env, false, &[])
+    }
+
+    /// Like [`Loop::start_with`], with loop-tui started through `wrapper`:
+    /// the wrapper's words, then loop-tui's path and `args`. For instance
+    /// `["sh", "-c", "ulimit -f 64; exec \"$0\" \"$@\""]` starts it with a
+    /// file size limit.
+    pub fn start_wrapped(
+        wrapper: &[&str],
+        args: &[&str],
+        rows: u16,
+        cols: u16,
+        cwd: &Path,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Self {
+        Self::start_full(args, rows, cols, cwd, env, false, wrapper)
     }
 
     /// Like [`Loop::start_with`], in an outer terminal that supports the
@@ -230,7 +245,7 @@ impl Loop {
             .iter()
             .map(|(name, value)| (*name, std::ffi::OsStr::new(*value)))
             .collect();
-        Self::start_full(args, rows, cols, cwd, &env, true)
+        Self::start_full(args, rows, cols, cwd, &env, true, &[])
     }
 
     fn start_full(
@@ -240,12 +255,22 @@ impl Loop {
         cwd: &Path,
         env: &[(&str, &std::ffi::OsStr)],
         kitty_keyboard: bool,
+        wrapper: &[&str],
     ) -> Self {
         let marker = unique("marker");
         let pair = native_pty_system()
             .openpty(pty_size(rows, cols))
             .expect("open the outer PTY");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_loop-tui"));
+        let exe = env!("CARGO_BIN_EXE_loop-tui");
+        let mut cmd = match wrapper.split_first() {
+            None => CommandBuilder::new(exe),
+            Some((program, words)) => {
+                let mut cmd = CommandBuilder::new(program);
+                cmd.args(words);
+                cmd.arg(exe);
+                cmd
+            }
+        };
         // The same suite covers every emulator: CI runs it once more with
         // LOOP_TUI_TEST_EMULATOR=vt100.
         if let Ok(emulator) = std::env::var("LOOP_TUI_TEST_EMULATOR") {
