@@ -1,14 +1,16 @@
 //! A child process in its own PTY: spawning, the reader thread that feeds
 //! the pane's emulator, the writer queue, resizing and ending the child.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use filedescriptor::{FileDescriptor, POLLIN, POLLOUT};
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
@@ -67,6 +69,8 @@ pub enum PtyEvent {
 /// child up.
 pub struct PtyProcess {
     master: Box<dyn MasterPty + Send>,
+    /// The PTY for writes from the app loop itself (see [`Self::write`]).
+    direct: Mutex<FileDescriptor>,
     writer: Sender<Vec<u8>>,
     /// Bytes queued for the child and not yet written: a child that stops
     /// reading its input makes this grow.
@@ -130,9 +134,22 @@ impl PtyProcess {
             .master
             .take_writer()
             .context("failed to write to the PTY")?;
+        // The PTY is non-blocking (the flag belongs to the open PTY, so the
+        // reader's and writer's copies share it): the app loop can then
+        // write a key itself without ever being stuck behind a child that
+        // stopped reading; the threads wait in `poll` instead.
+        let raw = pair
+            .master
+            .as_raw_fd()
+            .context("the PTY has no file descriptor")?;
+        let mut direct =
+            FileDescriptor::dup(&Fd(raw)).context("failed to duplicate the PTY descriptor")?;
+        direct
+            .set_non_blocking(true)
+            .context("failed to make the PTY non-blocking")?;
         let (write_tx, write_rx) = mpsc::channel::<Vec<u8>>();
         let backlog = Arc::new(AtomicUsize::new(0));
-        spawn_writer(pane, writer, write_rx, backlog.clone())?;
+        spawn_writer(pane, writer, raw, write_rx, backlog.clone())?;
 
         let (drained_tx, drained_rx) = mpsc::channel::<()>();
         // Answers to the child's queries go through the writer queue like
@@ -150,7 +167,7 @@ impl PtyProcess {
         thread::Builder::new()
             .name(format!("pty-reader-{pane}"))
             .spawn(move || {
-                read_loop(reader, &screen, reply, &sync_timer, wake);
+                read_loop(reader, raw, &screen, reply, &sync_timer, wake);
                 let _ = drained_tx.send(());
             })
             .context("failed to start the PTY reader thread")?;
@@ -172,6 +189,7 @@ impl PtyProcess {
 
         Ok(Self {
             master: pair.master,
+            direct: Mutex::new(direct),
             writer: write_tx,
             backlog,
             pid,
@@ -179,10 +197,30 @@ impl PtyProcess {
         })
     }
 
-    /// Queues bytes for the child; never blocks, even if the child has
+    /// Sends bytes to the child; never blocks, even if the child has
     /// stopped reading.
-    pub fn write(&self, bytes: Vec<u8>) {
-        self.backlog.fetch_add(bytes.len(), Ordering::Relaxed);
+    ///
+    /// Typing is what echo latency is made of, so when nothing is queued
+    /// the bytes are written at once from the calling thread, which saves
+    /// waking the writer thread (tens of microseconds). Whatever the PTY
+    /// does not take then is queued behind, and while anything is queued
+    /// everything else is too, so the child gets the bytes in order.
+    pub fn write(&self, mut bytes: Vec<u8>) {
+        if self.backlog.load(Ordering::Acquire) == 0 {
+            if let Ok(mut direct) = self.direct.lock() {
+                match direct.write(&bytes) {
+                    Ok(n) if n == bytes.len() => return,
+                    Ok(n) => {
+                        bytes.drain(..n);
+                    }
+                    // Full (or interrupted): the writer thread waits for room.
+                    // Any other error ends the writer thread too, which then
+                    // drops what is queued, as before.
+                    Err(_) => {}
+                }
+            }
+        }
+        self.backlog.fetch_add(bytes.len(), Ordering::AcqRel);
         let _ = self.writer.send(bytes);
     }
 
@@ -252,6 +290,7 @@ fn pty_size(size: PaneSize) -> PtySize {
 fn spawn_writer(
     pane: PaneId,
     mut writer: Box<dyn Write + Send>,
+    fd: RawFd,
     queue: Receiver<Vec<u8>>,
     backlog: Arc<AtomicUsize>,
 ) -> Result<()> {
@@ -261,8 +300,8 @@ fn spawn_writer(
         .name(format!("pty-writer-{pane}"))
         .spawn(move || {
             while let Ok(bytes) = queue.recv() {
-                let written = writer.write_all(&bytes).and_then(|()| writer.flush());
-                backlog.fetch_sub(bytes.len(), Ordering::Relaxed);
+                let written = write_all(&mut *writer, fd, &bytes);
+                backlog.fetch_sub(bytes.len(), Ordering::AcqRel);
                 if written.is_err() {
                     break;
                 }
@@ -272,8 +311,45 @@ fn spawn_writer(
     Ok(())
 }
 
+/// A PTY descriptor borrowed for `FileDescriptor::dup`, which takes any
+/// `AsRawFd`; the PTY itself outlives every use.
+struct Fd(RawFd);
+
+impl AsRawFd for Fd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+/// Waits until the non-blocking PTY `fd` is ready for `events`.
+fn wait_for(fd: RawFd, events: i16) -> std::io::Result<()> {
+    let mut poll = [filedescriptor::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }];
+    filedescriptor::poll(&mut poll, None)
+        .map(|_| ())
+        .map_err(std::io::Error::other)
+}
+
+/// Writes all of `bytes` to the non-blocking PTY, waiting for room.
+fn write_all(writer: &mut dyn Write, fd: RawFd, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        match writer.write(bytes) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == ErrorKind::WouldBlock => wait_for(fd, POLLOUT)?,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 fn read_loop(
     mut reader: Box<dyn Read + Send>,
+    fd: RawFd,
     screen: &PaneScreen,
     reply: impl Fn(Vec<u8>),
     sync_timer: &Sender<Instant>,
@@ -285,8 +361,16 @@ fn read_loop(
         // On Linux a read on the master fails with EIO once the child side
         // is gone: that is the end of output, like EOF.
         let n = match reader.read(&mut buf) {
-            Ok(0) | Err(_) => break,
+            Ok(0) => break,
             Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                if wait_for(fd, POLLIN).is_err() {
+                    break;
+                }
+                continue;
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => break,
         };
         let answer = screen.feed(&buf[..n]);
         if !answer.is_empty() {
