@@ -2,7 +2,8 @@
 # Measures loop-tui side by side with tmux (and a bare PTY) on this machine,
 # in one run, with the shared harness ../shared/perf/muxbench.py.
 #
-#   scripts/compare-with-tmux.sh            # throughput + split + latency + idle + startup
+#   scripts/compare-with-tmux.sh            # everything in docs/performance.md
+#                                           # (throughput split latency idle rss startup idle2 rss2)
 #   REPS=5 scripts/compare-with-tmux.sh     # more pairs per throughput figure
 #   TESTS="throughput latency" scripts/compare-with-tmux.sh
 #
@@ -15,7 +16,7 @@ perf="${MUXBENCH_DIR:-$root/../shared/perf}"
 command -v tmux >/dev/null || { echo "tmux is needed for the comparison: apt-get install tmux" >&2; exit 2; }
 
 reps="${REPS:-3}"
-tests="${TESTS:-throughput split latency idle startup}"
+tests="${TESTS:-throughput split latency idle rss startup idle2 rss2}"
 out="${OUT:-$root/target/perf/compare-$(date +%Y%m%d-%H%M%S).jsonl}"
 mkdir -p "$(dirname "$out")"
 
@@ -23,16 +24,26 @@ mkdir -p "$(dirname "$out")"
 bin="$root/target/release/loop-tui"
 
 for test in $tests; do
+  case "$test" in
+    idle2|rss2)
+      # Two-pane figures (loop-tui always runs two agents): scripts/perf-two-panes.py.
+      python3 "$root/scripts/perf-two-panes.py" "$test" --out "$out" --mux tmux
+      python3 "$root/scripts/perf-two-panes.py" "$test" --out "$out" --mux loop-tui --bin "$bin"
+      continue ;;
+  esac
   args=("$test" --out "$out")
   case "$test" in
     throughput) args+=(--files mixed --reps "$reps") ;;
     split|startup) args+=(--reps "$reps") ;;
     idle) args+=(--idle-secs "${IDLE_SECS:-30}") ;;
+    # The same history for both: loop-tui's default, 10 000 lines.
+    rss) args+=(--scrollback 10000) ;;
   esac
   # --bin applies to every profile of a call, so each multiplexer gets its own call.
   python3 "$perf/muxbench.py" "${args[@]}" --mux tmux
   python3 "$perf/muxbench.py" "${args[@]}" --mux loop-tui --bin "$bin"
 done
 
-python3 "$perf/report.py" "$out"
+python3 "$perf/report.py" "$out" || true
+python3 "$root/scripts/perf-summary.py" "$out"
 echo "raw records: $out"

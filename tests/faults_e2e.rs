@@ -240,6 +240,10 @@ fn wait_record(dir: &Path, kind: &str, id: u64) {
 struct BridgeEnv {
     socket: String,
     token: String,
+    /// The connections hellos were said on: a real `mcp-bridge` keeps its
+    /// open while it runs (its presence), and one that closes shows the
+    /// agent's bridge as down.
+    presences: std::cell::RefCell<Vec<UnixStream>>,
 }
 
 impl BridgeEnv {
@@ -266,6 +270,7 @@ impl BridgeEnv {
         Self {
             socket: var("LOOP_TUI_BRIDGE_SOCKET"),
             token: var("LOOP_TUI_BRIDGE_TOKEN"),
+            presences: std::cell::RefCell::default(),
         }
     }
 
@@ -285,8 +290,17 @@ impl BridgeEnv {
     /// `agent`'s MCP client says hello: loop-tui then takes the pane to be
     /// ready for deliveries at once instead of after its start-up grace.
     fn hello(&self, agent: &str) {
-        let reply = self.call(agent, &serde_json::json!({"type": "hello"}));
+        let mut stream = UnixStream::connect(&self.socket).unwrap();
+        let request =
+            serde_json::json!({"token": self.token, "agent": agent, "call": {"type": "hello"}});
+        let mut line = serde_json::to_vec(&request).unwrap();
+        line.push(b'\n');
+        stream.write_all(&line).unwrap();
+        let mut reply = String::new();
+        BufReader::new(&stream).read_line(&mut reply).unwrap();
+        let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
         assert_eq!(reply["ok"], true, "{reply}");
+        self.presences.borrow_mut().push(stream);
     }
 
     /// `from` sends `message` to `to`; returns the id it was queued as.
