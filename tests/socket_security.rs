@@ -459,10 +459,11 @@ fn flood(run: &Run, base_threads: usize) {
             .collect();
         made += n;
         if std::mem::take(&mut first_wave) {
-            // Held open and silent, the first connections take every place;
-            // the last one must have been turned away, costing no thread.
+            // Held open and silent, the first connections take every place
+            // (each for 5 s); the rest are turned away at once, costing no
+            // thread.
             let last = streams.last_mut().unwrap();
-            let answer = read_until_closed(last, "the last connection of a wave");
+            let last = read_until_closed(last, "the last connection of a wave");
             let (fds, threads) = run.resources();
             eprintln!(
                 "with {n} connections open: loop-tui has {fds} files and {threads} threads \
@@ -472,22 +473,49 @@ fn flood(run: &Run, base_threads: usize) {
                 threads <= base_threads + cap + 4,
                 "{threads} threads with {n} connections open (baseline {base_threads})"
             );
-            assert_one_refusal(&answer, BUSY, "a connection beyond the cap");
-            // Every connection is closed by loop-tui, each with one error.
-            let mut busy = 1;
-            for stream in &mut streams[..n - 1] {
-                let text = read_until_closed(stream, "a connection of the first wave");
+            // Every connection is closed by loop-tui, each with one error:
+            // busy, or too slow for one that was served. (On a machine so
+            // loaded that accepting the wave takes over 5 s, places free up
+            // and more are served; the threads stay bounded all the same.)
+            let mut busy = 0;
+            let rest = streams[..n - 1]
+                .iter_mut()
+                .map(|stream| read_until_closed(stream, "a connection of the first wave"));
+            for text in rest.chain([last]) {
                 if text.contains(BUSY) {
                     busy += 1;
+                    assert_one_refusal(&text, BUSY, "a connection beyond the cap");
                 } else {
                     assert_one_refusal(&text, TOO_SLOW, "a served silent connection");
                 }
             }
-            assert!(busy + cap >= n, "only {busy} of {n} refused as busy");
+            eprintln!("{busy} of {n} connections refused as busy");
+            assert!(busy > 0, "the cap never refused a connection");
         }
         drop(streams);
     }
     run.assert_running("after the flood");
+}
+
+/// Waits until loop-tui has accepted every connection the flood left in the
+/// socket's queue: a probe is answered (its token refused) rather than
+/// turned away as busy. The queue is first in, first out, so everything
+/// before the probe has been accepted by then.
+fn wait_for_the_queue_to_drain(run: &Run) {
+    let deadline = Instant::now() + TIMEOUT;
+    let probe = request(Some("probe"), "bob", "probe");
+    loop {
+        let answer = one_shot(&run.socket, &probe, "a probe");
+        if !answer.contains(BUSY) {
+            assert_one_refusal(&answer, "wrong token", "a probe");
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "loop-tui stayed busy after the flood"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Waits until loop-tui's open files and threads are back to about the
@@ -521,6 +549,7 @@ fn hostile_clients_and_a_flood_of_connections_leave_the_run_working() {
 
     flood(&run, baseline.1);
     // Every connection's file and thread are gone.
+    wait_for_the_queue_to_drain(&run);
     wait_for_baseline(&run, baseline);
 
     // A real agent's message still gets through and is shown; nothing the
@@ -540,7 +569,7 @@ fn hostile_clients_and_a_flood_of_connections_leave_the_run_working() {
             && text.contains("after the flood, all is well")
     });
     let screen = run.lt.screen_text();
-    for never in ["#2 ", "dribbled", "wrong", "tokenless"] {
+    for never in ["#2 ", "dribbled", "wrong", "tokenless", "probe"] {
         assert!(
             !screen.contains(never),
             "{never:?} reached the bridge:\n{screen}"

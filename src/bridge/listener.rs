@@ -995,7 +995,7 @@ mod tests {
         assert!(line.contains("fine"), "{line}");
         assert_eq!(listener.waiting_connections(), 0, "it left the cap");
         // Five deadlines later it is still served.
-        thread::sleep(Duration::from_millis(1000));
+        thread::sleep(Duration::from_secs(1));
         writer.write_all(request_line("t").as_bytes()).unwrap();
         let mut line = String::new();
         reader.read_line(&mut line).unwrap();
