@@ -2,8 +2,9 @@
 
 use std::fmt::Write as _;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::keymap::Keymap;
@@ -42,8 +43,9 @@ pub struct Cli {
     /// Run this shell command line in its own pane instead of the built-in
     /// agents (repeatable; panes are placed side by side when each gets at
     /// least 80 columns, else stacked). `NAME:CMD` names the agent for the
-    /// bridge; by default it is named after the program. The command runs
-    /// with `$SHELL -c` (or /bin/sh) in the current directory.
+    /// bridge (a letter, then letters, digits, - or _); by default it is
+    /// named after the program. The command runs with `$SHELL -c` (or
+    /// /bin/sh) in the current directory.
     #[arg(long = "pane", value_name = "[NAME:]CMD")]
     pub panes: Vec<String>,
 
@@ -96,7 +98,7 @@ pub struct Cli {
 
     /// Lines of history kept per pane for scroll mode; default:
     /// `scrollback_lines` in [ui] of the config file (10000).
-    #[arg(long, value_name = "LINES")]
+    #[arg(long, value_name = "LINES", value_parser = scrollback_lines, allow_negative_numbers = true)]
     pub scrollback: Option<usize>,
 
     /// The terminal emulator that parses each pane's output.
@@ -105,6 +107,173 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<CliCommand>,
+}
+
+/// `--scrollback LINES`: a count of lines, so that `-5` is refused as a bad
+/// value rather than taken for an unknown option.
+fn scrollback_lines(text: &str) -> Result<usize, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "must be a whole number of lines, 0 or more".to_owned())
+}
+
+impl Cli {
+    /// Checks what clap cannot: the `--pane` syntax, that a task naming a
+    /// FILE.md names a file, and that the texts given are not empty. The
+    /// error is one line naming the bad value and what to write instead.
+    pub fn check(&self) -> Result<(), String> {
+        for line in &self.panes {
+            parse_pane(line)?;
+        }
+        if let Some(task) = &self.task {
+            check_task("the task", task)?;
+        }
+        if let Some(prompt) = &self.prompt {
+            check_task("--prompt", prompt)?;
+        }
+        if let Some(proof) = &self.proof {
+            if proof.trim().is_empty() {
+                return Err(
+                    "--proof is empty: say what proves the task done, e.g. --proof \
+                            \"cargo test passes\""
+                        .to_owned(),
+                );
+            }
+        }
+        if self.done_signal.trim().is_empty() {
+            return Err(format!(
+                "--done-signal is empty: give the line the worker prints when the task is done \
+                 (the default is {})",
+                crate::agents::task::DEFAULT_DONE_SIGNAL
+            ));
+        }
+        if self.done_signal.contains(['\n', '\r']) {
+            return Err(format!(
+                "--done-signal {:?} has a line break: the worker prints the signal alone on one \
+                 line, so give one line",
+                self.done_signal
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A task argument (TASK or `--prompt`): text, or a FILE.md used as the
+/// plan. One word ending in `.md` is meant as a file, so it must be one.
+fn check_task(what: &str, task: &str) -> Result<(), String> {
+    if task.trim().is_empty() {
+        return Err(format!(
+            "{what} is empty: give the task as text, or a FILE.md to use as the plan"
+        ));
+    }
+    let path = Path::new(task);
+    let names_a_file = !task.contains(char::is_whitespace)
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+    if names_a_file && !path.is_file() {
+        let why = if path.exists() {
+            "is not a file"
+        } else {
+            "does not exist"
+        };
+        return Err(format!(
+            "{what} {task}: {why}; give an existing FILE.md to use as the plan, or the task as \
+             text"
+        ));
+    }
+    Ok(())
+}
+
+/// `--pane [NAME:]CMD` as (name, command). A plain command is named after
+/// its program; text before the first `:` that could only be meant as a
+/// name (no spaces, slashes, quotes, …) must be a valid name, and the
+/// command after it must not be empty. A command with a `:` of its own
+/// (`ssh host:22`, `./x --at 1:2`) is a plain command.
+pub fn parse_pane(line: &str) -> Result<(String, String), String> {
+    let syntax = "write --pane CMD or --pane NAME:CMD, e.g. --pane 'a:./my-agent'";
+    if line.trim().is_empty() {
+        return Err(format!("--pane {line:?}: the command is empty; {syntax}"));
+    }
+    if let Some((name, command)) = line.split_once(':') {
+        let name_like = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if name_like {
+            if name.is_empty() {
+                return Err(format!(
+                    "--pane {line:?}: the name before ':' is empty; {syntax}"
+                ));
+            }
+            if !crate::config::valid_agent_name(name) {
+                return Err(format!(
+                    "--pane {line:?}: {name:?} cannot name an agent: use a letter, then \
+                     letters, digits, - or _ (at most 32)"
+                ));
+            }
+            if command.trim().is_empty() {
+                return Err(format!(
+                    "--pane {line:?}: the command after {name}: is empty; {syntax}"
+                ));
+            }
+            return Ok((name.to_owned(), command.to_owned()));
+        }
+    }
+    let program = line.split_whitespace().next().unwrap_or("pane");
+    let base = program.rsplit('/').next().unwrap_or(program);
+    let name = if base.is_empty() { "pane" } else { base };
+    Ok((name.to_owned(), line.to_owned()))
+}
+
+/// A command-line error from clap as one line, like every other error
+/// loop-tui reports: clap's message, its tip or the possible values, the
+/// usage when an argument is missing, and where the help is. Help and
+/// version requests are not errors and are not passed here.
+pub fn usage_error_line(err: &clap::Error) -> String {
+    let rendered = err.render().to_string();
+    let mut parts: Vec<String> = Vec::new();
+    let mut usage = None;
+    for line in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(rest) = line.strip_prefix("Usage:") {
+            usage = Some(rest.trim().to_owned());
+            continue;
+        }
+        if line.starts_with("For more information") {
+            continue;
+        }
+        let line = line.strip_prefix("error:").map_or(line, str::trim_start);
+        match parts.last_mut() {
+            // "[possible values: …]" and the list after "…not provided:"
+            // belong to the line before.
+            Some(last) if line.starts_with('[') || last.ends_with(':') => {
+                last.push(' ');
+                last.push_str(line);
+            }
+            _ => parts.push(line.to_owned()),
+        }
+    }
+    // The usage line starts with the command the error is about, e.g.
+    // `loop-tui log <ID>`: its help is the one to read.
+    let command = usage.as_deref().map_or_else(
+        || "loop-tui".to_owned(),
+        |usage| {
+            usage
+                .split_whitespace()
+                .take_while(|word| !word.starts_with(['[', '<', '-']))
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+    );
+    if matches!(
+        err.kind(),
+        ErrorKind::MissingRequiredArgument | ErrorKind::MissingSubcommand
+    ) {
+        if let Some(usage) = usage {
+            parts.push(format!("usage: {usage}"));
+        }
+    }
+    parts.push(format!("see `{command} --help`"));
+    parts.join("; ")
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,5 +341,132 @@ impl From<EmulatorChoice> for EmulatorKind {
             EmulatorChoice::Alacritty => Self::Alacritty,
             EmulatorChoice::Vt100 => Self::Vt100,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        let mut argv = vec!["loop-tui"];
+        argv.extend_from_slice(args);
+        Cli::command()
+            .try_get_matches_from(argv)
+            .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches))
+    }
+
+    fn usage_error(args: &[&str]) -> String {
+        usage_error_line(&parse(args).expect_err("a usage error"))
+    }
+
+    #[test]
+    fn pane_names_and_commands() {
+        let ok = |line: &str| parse_pane(line).unwrap();
+        assert_eq!(ok("a:./my-agent"), ("a".into(), "./my-agent".into()));
+        assert_eq!(ok("cat"), ("cat".into(), "cat".into()));
+        assert_eq!(
+            ok("/usr/bin/htop -d 5"),
+            ("htop".into(), "/usr/bin/htop -d 5".into())
+        );
+        assert_eq!(ok("b:x:y"), ("b".into(), "x:y".into()));
+        // A colon inside a command is not a name.
+        assert_eq!(ok("ssh host:22"), ("ssh".into(), "ssh host:22".into()));
+        assert_eq!(ok("./x --at=1:2"), ("x".into(), "./x --at=1:2".into()));
+    }
+
+    #[test]
+    fn bad_panes_say_what_is_wrong_and_how_to_write_one() {
+        for (line, says) in [
+            (
+                "",
+                "--pane \"\": the command is empty; write --pane CMD or --pane NAME:CMD",
+            ),
+            ("   ", "the command is empty"),
+            (
+                ":cat",
+                "--pane \":cat\": the name before ':' is empty; write --pane CMD",
+            ),
+            (
+                "a:",
+                "--pane \"a:\": the command after a: is empty; write --pane CMD",
+            ),
+            ("a:  ", "the command after a: is empty"),
+            (
+                "9lives:cat",
+                "\"9lives\" cannot name an agent: use a letter, then",
+            ),
+            (&format!("{}:cat", "n".repeat(33)), "cannot name an agent"),
+        ] {
+            let err = parse_pane(line).unwrap_err();
+            assert!(err.contains(says), "{line:?}: {err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn tasks_naming_a_missing_file_and_empty_texts_are_refused() {
+        let check = |args: &[&str]| parse(args).unwrap().check();
+        assert!(
+            check(&["fix README.md please"]).is_ok(),
+            "text mentioning a file"
+        );
+        assert!(check(&["--prompt", "Cargo.toml"]).is_ok(), "not .md: text");
+        let err = check(&["--prompt", "no-such-plan.md"]).unwrap_err();
+        assert_eq!(
+            err,
+            "--prompt no-such-plan.md: does not exist; give an existing FILE.md to use as the \
+             plan, or the task as text"
+        );
+        let dir = std::env::temp_dir().join(format!("loop-tui-cli-{}.md", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let err = check(&[dir.to_str().unwrap()]).unwrap_err();
+        assert!(
+            err.starts_with("the task /") && err.contains(": is not a file;"),
+            "{err}"
+        );
+        std::fs::remove_dir(&dir).unwrap();
+        for (args, says) in [
+            (&["", "--pane", "cat"][..], "the task is empty"),
+            (&["--prompt", " "], "--prompt is empty"),
+            (&["--proof", ""], "--proof is empty"),
+            (&["--done-signal", ""], "--done-signal is empty"),
+            (&["--done-signal", "DONE\nREALLY"], "has a line break"),
+            (&["--pane", "a:"], "the command after a: is empty"),
+        ] {
+            let err = check(args).unwrap_err();
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn usage_errors_are_one_line_with_what_to_do() {
+        assert_eq!(
+            usage_error(&["--bogus"]),
+            "unexpected argument '--bogus' found; tip: to pass '--bogus' as a value, use '-- \
+             --bogus'; see `loop-tui --help`"
+        );
+        assert_eq!(
+            usage_error(&["--emulator", "bogus"]),
+            "invalid value 'bogus' for '--emulator <EMULATOR>' [possible values: alacritty, \
+             vt100]; see `loop-tui --help`"
+        );
+        assert_eq!(
+            usage_error(&["log"]),
+            "the following required arguments were not provided: <ID>; usage: loop-tui log \
+             <ID>; see `loop-tui log --help`"
+        );
+        assert_eq!(
+            usage_error(&["--scrollback", "-5"]),
+            "invalid value '-5' for '--scrollback <LINES>': must be a whole number of lines, 0 \
+             or more; see `loop-tui --help`"
+        );
+        assert_eq!(
+            usage_error(&["--agent"]),
+            "a value is required for '--agent <NAME>' but none was supplied; see `loop-tui \
+             --help`"
+        );
     }
 }

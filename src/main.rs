@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
+use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
@@ -10,7 +11,7 @@ use loop_tui::agents::profile::{on_path, AgentSpec, Launch};
 use loop_tui::agents::role::Role;
 use loop_tui::agents::task::LoopTask;
 use loop_tui::app::run::{run, RunOptions, RunSettings};
-use loop_tui::cli::{Cli, CliCommand, ConfigArgs};
+use loop_tui::cli::{parse_pane, usage_error_line, Cli, CliCommand, ConfigArgs};
 use loop_tui::config::{self, Config, ConfigPaths, Flags, SourceStatus};
 use loop_tui::pane::emulator::EmulatorKind;
 use loop_tui::runs::resume::{prepare, Given};
@@ -21,8 +22,24 @@ const DEMO_AGENTS: [&str; 2] = ["worker", "reviewer"];
 fn main() -> ExitCode {
     // The matches say which options were given on the command line, which
     // a resumed run needs to know (see `resume`).
-    let matches = Cli::command().get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            err.exit()
+        }
+        Err(err) => {
+            eprintln!("loop-tui: error: {}", usage_error_line(&err));
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
     match dispatch(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -124,14 +141,17 @@ fn dispatch(cli: Cli, matches: &ArgMatches) -> Result<()> {
         Some(CliCommand::Config(args)) => return config_command(&cli, args),
         Some(CliCommand::Runs) => return loop_tui::runs::list::print_runs(),
         Some(CliCommand::Log { id, format }) => return loop_tui::runs::log::print_log(id, *format),
-        _ if cli.run_id.is_some() && !cli.worktree => return resume(&cli, matches),
         Some(CliCommand::Demo) | None => {}
+    }
+    cli.check().map_err(anyhow::Error::msg)?;
+    if cli.run_id.is_some() && !cli.worktree {
+        return resume(&cli, matches);
     }
     let (config, _) = load_config(&cli, cli.config.clone())?;
     let agents = match cli.command {
         Some(CliCommand::Demo) => pair(DEMO_AGENTS.map(|name| (name.to_owned(), Launch::Demo))),
         _ if cli.panes.is_empty() => profile_pair(&config)?,
-        _ => custom_agents(&cli.panes),
+        _ => custom_agents(&cli.panes)?,
     };
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("loop-tui is a full-screen program and needs a terminal on stdin and stdout");
@@ -265,32 +285,43 @@ fn profile_pair(config: &Config) -> Result<Vec<AgentSpec>> {
     let missing: Vec<String> = agents
         .iter()
         .filter_map(|agent| match &agent.launch {
-            Launch::Profile(profile) if !on_path(&profile.program) => Some(format!(
-                "  {} is not on PATH; install it with: {}",
-                profile.program,
-                profile.kind.install_hint()
-            )),
+            Launch::Profile(profile) if !on_path(&profile.program) => {
+                let hint = profile.kind.install_hint();
+                Some(if profile.program.contains('/') {
+                    format!(
+                        "{} (the program of {}) does not exist or cannot be run: fix `command` \
+                         of [agents.{}], or remove it to use the one on PATH",
+                        profile.program, agent.name, agent.name
+                    )
+                } else {
+                    format!(
+                        "{} is not on PATH (install it with: {hint})",
+                        profile.program
+                    )
+                })
+            }
             _ => None,
         })
         .collect();
     if !missing.is_empty() {
+        // One line, like every other error: the programs, then the ways on.
         bail!(
-            "loop-tui pairs {} (worker) with {} (reviewer), but:\n{}\nTo try loop-tui without any agent or API key, run `loop-tui demo`; \
-to run other programs, give --pane \"CMD\" (see --help).",
+            "loop-tui pairs {} (worker) with {} (reviewer), but {}; to try loop-tui without any \
+             agent or API key, run `loop-tui demo`, or give --pane \"CMD\" to run other programs",
             config.worker,
             config.reviewer,
-            missing.join("\n")
+            missing.join(" and ")
         );
     }
     Ok(agents)
 }
 
 /// Agents from `--pane [NAME:]CMD`: the first works, the others review.
-fn custom_agents(panes: &[String]) -> Vec<AgentSpec> {
+fn custom_agents(panes: &[String]) -> Result<Vec<AgentSpec>> {
     let mut names: Vec<String> = Vec::new();
     let mut commands = Vec::new();
     for line in panes {
-        let (name, command) = split_name(line);
+        let (name, command) = parse_pane(line).map_err(anyhow::Error::msg)?;
         let mut unique = name.clone();
         let mut n = 2;
         while names.contains(&unique) {
@@ -300,7 +331,7 @@ fn custom_agents(panes: &[String]) -> Vec<AgentSpec> {
         names.push(unique);
         commands.push(command);
     }
-    names
+    Ok(names
         .iter()
         .zip(commands)
         .enumerate()
@@ -314,24 +345,5 @@ fn custom_agents(panes: &[String]) -> Vec<AgentSpec> {
                 task_note: String::new(),
             }
         })
-        .collect()
-}
-
-/// `NAME:CMD` → (NAME, CMD); a plain command is named after its program.
-fn split_name(line: &str) -> (String, String) {
-    if let Some((name, command)) = line.split_once(':') {
-        let valid = !name.is_empty()
-            && name.len() <= 32
-            && name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if valid && !command.trim().is_empty() {
-            return (name.to_owned(), command.to_owned());
-        }
-    }
-    let program = line.split_whitespace().next().unwrap_or("pane");
-    let base = program.rsplit('/').next().unwrap_or(program);
-    let name = if base.is_empty() { "pane" } else { base };
-    (name.to_owned(), line.to_owned())
+        .collect())
 }

@@ -344,7 +344,13 @@ fn wrong_types_and_bad_values_name_the_key() {
         (
             "[ui]\nscrollback_lines = \"many\"\n",
             (2, 20),
-            "ui.scrollback_lines: invalid type: string \"many\", expected usize",
+            "ui.scrollback_lines: invalid type: string \"many\", expected a whole number, 0 or \
+             more",
+        ),
+        (
+            "[ui]\nscrollback_lines = -1\n",
+            (2, 20),
+            "ui.scrollback_lines: invalid value: integer `-1`, expected a whole number, 0 or more",
         ),
         (
             "[relay]\nauto_approve = \"yes\"\n",
@@ -387,6 +393,92 @@ fn wrong_types_and_bad_values_name_the_key() {
              digits, - or _ (at most 32)",
         ),
         ("[ui\n", (1, 4), "unclosed table, expected `]`"),
+    ];
+    for (text, (line, column), message) in cases {
+        assert_eq!(
+            error_of(text),
+            ("user.toml".into(), *line, *column, (*message).to_owned()),
+            "{text}"
+        );
+    }
+}
+
+/// A value of the wrong type, in every section, says what is expected in
+/// TOML's words (a whole number, an array, a table), and a choice lists the
+/// names to choose from.
+#[test]
+fn wrong_types_in_every_section_say_what_is_expected() {
+    let cases: &[(&str, (usize, usize), &str)] = &[
+        (
+            "[agents.x]\nprofile = 5\n",
+            (2, 11),
+            "agents.x.profile: invalid type: integer `5`, expected one of claude, codex, gemini, \
+             custom",
+        ),
+        (
+            "[agents.claude]\nrole = true\n",
+            (2, 8),
+            "agents.claude.role: invalid type: boolean `true`, expected worker or reviewer",
+        ),
+        (
+            "[agents.claude]\nenv = [\"A=1\"]\n",
+            (2, 7),
+            "agents.claude.env: invalid type: array, expected a table",
+        ),
+        (
+            "[ui]\nlayout = 2\n",
+            (2, 10),
+            "ui.layout: invalid type: integer `2`, expected one of auto, side-by-side, stacked",
+        ),
+        (
+            "[ui]\ntheme = \"red\"\n",
+            (2, 9),
+            "ui.theme: invalid type: string \"red\", expected a table",
+        ),
+        (
+            "[ui.theme]\naccent = 5\n",
+            (2, 10),
+            "ui.theme.accent: invalid type: integer `5`, expected a colour: a name such as \
+             \"cyan\" or \"#rrggbb\"",
+        ),
+        (
+            "[relay]\nhop_cap = 99999999999\n",
+            (2, 11),
+            "relay.hop_cap: must be at most 4294967295 (the relay pauses after that many \
+             automatic approvals in a row), not 99999999999",
+        ),
+        (
+            "[relay]\nhop_cap = 2.5\n",
+            (2, 11),
+            "relay.hop_cap: invalid type: floating point `2.5`, expected a whole number",
+        ),
+        (
+            "[relay]\nhold = \"rm -rf\"\n",
+            (2, 8),
+            "relay.hold: invalid type: string \"rm -rf\", expected an array",
+        ),
+        (
+            "[relay]\nauto_approve_directions = [1]\n",
+            (2, 28),
+            "relay.auto_approve_directions: invalid type: integer `1`, expected a direction \
+             \"FROM->TO\", e.g. \"claude->codex\"",
+        ),
+        (
+            "[plan]\npath = \"\"\n",
+            (2, 8),
+            "plan.path: is empty: name the plan file, e.g. \"PLAN.md\"",
+        ),
+        (
+            "[plan]\npath = 5\n",
+            (2, 8),
+            "plan.path: invalid type: integer `5`, expected the plan file's path, e.g. \
+             \"PLAN.md\"",
+        ),
+        (
+            "plan = \"PLAN.md\"\n",
+            (1, 8),
+            "plan: invalid type: string \"PLAN.md\", expected a table",
+        ),
     ];
     for (text, (line, column), message) in cases {
         assert_eq!(
@@ -490,6 +582,78 @@ fn what_only_the_merged_config_shows_is_reported_where_it_was_set() {
     let map = config.keymap().unwrap();
     let o = KeyEvent::new(KeyCode::Char('o'), KeyModifiers::NONE);
     assert_eq!(map.after_prefix(&o), Some(Command::ApproveOldest));
+}
+
+#[test]
+fn what_no_program_can_be_started_with_is_refused_at_its_key() {
+    let cases: &[(&str, (usize, usize), &str)] = &[
+        (
+            "[agents.x]\nprofile = \"custom\"\ncommand = \"ca\\u0000t\"\n",
+            (3, 1),
+            "[agents.x] command contains a NUL character (\\u0000), which no command line can; \
+             remove it",
+        ),
+        (
+            "[agents.claude]\nargs = [\"--model\", \"a\\u0000b\"]\n",
+            (2, 1),
+            "[agents.claude] args contain a NUL character (\\u0000), which no argument can; \
+             remove it",
+        ),
+        (
+            "[agents.claude]\nenv = { \"A=B\" = \"1\" }\n",
+            (2, 1),
+            "[agents.claude] env \"A=B\" cannot name an environment variable: use a name \
+             without = or NUL",
+        ),
+        (
+            "[agents.claude]\nenv = { \"\" = \"1\" }\n",
+            (2, 1),
+            "[agents.claude] env \"\" cannot name an environment variable: use a name without \
+             = or NUL",
+        ),
+        (
+            "[agents.codex]\nenv = { A = \"x\\u0000\" }\n",
+            (2, 1),
+            "[agents.codex] env values contain a NUL character (\\u0000), which no environment \
+             variable can; remove it",
+        ),
+        (
+            "[agents.codex]\ncommand = \"  \"\n",
+            (2, 1),
+            "[agents.codex] command is empty: set it to the program or the shell command line \
+             to run, or remove it",
+        ),
+    ];
+    for (text, (line, column), message) in cases {
+        assert_eq!(
+            error_of(text),
+            ("user.toml".into(), *line, *column, (*message).to_owned()),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn unreadable_files_say_what_to_do() {
+    let dirs = Dirs::new("unreadable");
+    // Not UTF-8: a binary file saved as the config by mistake.
+    std::fs::write(dirs.user_file(), b"\xff\xfe[ui]\n").unwrap();
+    let err = dirs.load().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "failed to read {}: it is not UTF-8 text; a config file must be readable TOML text: \
+             fix or remove it",
+            dirs.user_file().display()
+        )
+    );
+    std::fs::remove_file(dirs.user_file()).unwrap();
+    // --config naming a directory.
+    let err = load(&dirs.paths(Some("."))).unwrap_err().to_string();
+    assert!(
+        err.ends_with(": it is a directory; give --config the path of a TOML config file"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use crossterm::event::{
 use loop_tui::bridge::client::BridgeClient;
 use loop_tui::bridge::journal::Journal;
 use loop_tui::bridge::listener::{BridgeListener, ListenerEvent};
-use loop_tui::bridge::protocol::{BridgeCall, BridgeReply};
+use loop_tui::bridge::protocol::{BridgeCall, BridgeReply, BridgeRequest, MAX_REQUEST_LINE_BYTES};
 use loop_tui::bridge::relay::{JournalEntry, MessageId, RelayQueue, RelayRecord};
 use loop_tui::bridge::sanitize::sanitize;
 use loop_tui::config::{load_sources, ConfigError, Source, DEFAULT_CONFIG};
@@ -516,6 +517,9 @@ proptest! {
 
 const TOKEN: &str = "props-token";
 
+/// How many requests the bridge passed on to its app loop.
+static REQUESTS_SEEN: AtomicUsize = AtomicUsize::new(0);
+
 /// One listener for every case: it must survive them all.
 fn bridge_socket() -> &'static Path {
     static BRIDGE: OnceLock<(TempDir, BridgeListener, PathBuf)> = OnceLock::new();
@@ -525,6 +529,7 @@ fn bridge_socket() -> &'static Path {
             let path = dir.path().join("b.sock");
             let listener = BridgeListener::start(&path, TOKEN.to_owned(), |event| {
                 if let ListenerEvent::Request(request) = event {
+                    REQUESTS_SEEN.fetch_add(1, Ordering::SeqCst);
                     request.reply.send(BridgeReply::ok("x"));
                 }
             })
@@ -549,6 +554,27 @@ fn junk_line() -> impl Strategy<Value = Vec<u8>> {
         1 => Just(br#"{"token":"nope","agent":"a","call":{"type":"hello"}}"#.to_vec()),
     ];
     prop::collection::vec(piece, 0..10).prop_map(|pieces| pieces.concat())
+}
+
+/// How many requests the bridge protocol passes on for `bytes` sent on one
+/// connection (src/bridge/listener.rs): lines up to the limit, each a
+/// request with the token; until one is, anything else ends the
+/// connection; after one, a line that is no request only gets an error,
+/// while a wrong token or an over-long line still ends it.
+fn requests_admitted(bytes: &[u8]) -> usize {
+    let mut admitted = 0;
+    for line in bytes.split(|&b| b == b'\n') {
+        if line.len() >= MAX_REQUEST_LINE_BYTES {
+            break;
+        }
+        match serde_json::from_slice::<BridgeRequest>(line) {
+            Ok(request) if request.token == TOKEN => admitted += 1,
+            Ok(_) => break,
+            Err(_) if admitted == 0 => break,
+            Err(_) => {}
+        }
+    }
+    admitted
 }
 
 fn talk(socket: &Path, bytes: &[u8]) -> Vec<u8> {
@@ -582,7 +608,12 @@ proptest! {
         if end_with_newline {
             bytes.push(b'\n');
         }
+        let before = REQUESTS_SEEN.load(Ordering::SeqCst);
         let answer = talk(socket, &bytes);
+        // Nothing without the token reaches the app, and every request the
+        // protocol admits does.
+        let seen = REQUESTS_SEEN.load(Ordering::SeqCst) - before;
+        prop_assert_eq!(seen, requests_admitted(&bytes), "for {:?}", String::from_utf8_lossy(&bytes));
         // Whatever it answered, each line is a well-formed reply.
         for line in answer.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             prop_assert!(

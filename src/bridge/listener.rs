@@ -17,17 +17,28 @@
 //!   open do not depend on the file and carry on. A path taken by a file
 //!   loop-tui did not make is left alone and reported as lost until it is
 //!   removed.
+//!
+//! The socket is private to the user (0600 in a 0700 directory), but a
+//! buggy or runaway client of the same user must not hurt the run either,
+//! so a connection is bounded until it presents the run's token: its first
+//! request line must arrive in full within [`Limits::request_timeout`] and
+//! be at most [`MAX_REQUEST_LINE_BYTES`] long, anything that is not a
+//! request with the token gets one error line and the connection is
+//! closed, and at most [`Limits::max_connections`] such connections are
+//! served at once (each has its own thread); more are refused at once. A
+//! connection that presented the token is trusted: it may stay open, idle,
+//! for as long as its bridge process runs (a presence does).
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use nix::errno::Errno;
@@ -43,6 +54,34 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long the accept thread rests after an accept error that is not
 /// about one connection (out of file descriptors), so it does not spin.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// How the listener bounds what a client without the token can take from
+/// the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long the first request line may take to arrive in full, from
+    /// when the connection is accepted. `mcp-bridge` writes its line at
+    /// once after connecting; a client that sends nothing, or a byte now
+    /// and then, is cut off after this.
+    pub request_timeout: Duration,
+    /// How long writing an answer may block on a client that does not read.
+    pub write_timeout: Duration,
+    /// The most connections served at once before they presented the
+    /// token. Each agent's `mcp-bridge` opens one per tool call, so a few
+    /// are normal; beyond this a connection gets a "busy" error and is
+    /// closed at once, costing no thread.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(5),
+            max_connections: 32,
+        }
+    }
+}
 
 /// What is said to a caller presenting another token: most likely an agent
 /// started by another loop-tui, or by this run before it was resumed
@@ -186,16 +225,38 @@ impl BridgeListener {
         token: String,
         notify: impl Fn(ListenerEvent) + Send + Sync + 'static,
     ) -> Result<Self> {
+        Self::start_with_limits(path, token, Limits::default(), notify)
+    }
+
+    /// Like [`BridgeListener::start`], with the given limits.
+    pub fn start_with_limits(
+        path: &Path,
+        token: String,
+        limits: Limits,
+        notify: impl Fn(ListenerEvent) + Send + Sync + 'static,
+    ) -> Result<Self> {
         // A socket file left by a crashed run would make bind fail; no one
-        // listens on it any more if connecting fails.
-        if path.exists() && UnixStream::connect(path).is_err() {
-            let _ = fs::remove_file(path);
+        // listens on it any more if connecting fails. Anything else there
+        // is not loop-tui's to remove.
+        if let Ok(meta) = fs::symlink_metadata(path) {
+            if !meta.file_type().is_socket() {
+                anyhow::bail!(
+                    "{} is in the way of the run's bridge socket: it is not a socket; move it \
+                     away and start again",
+                    path.display()
+                );
+            }
+            if UnixStream::connect(path).is_err() {
+                let _ = fs::remove_file(path);
+            }
         }
         let keeper = Arc::new(Keeper {
             path: path.to_owned(),
             token: Arc::new(token),
             notify: Arc::new(notify),
             state: Mutex::new(KeeperState::default()),
+            limits,
+            waiting: Arc::new(AtomicUsize::new(0)),
         });
         let (bound, stop) = keeper.bind()?;
         {
@@ -222,6 +283,12 @@ impl BridgeListener {
     pub fn path(&self) -> &Path {
         &self.keeper.path
     }
+
+    /// How many connections are open that have not presented the token
+    /// yet: the ones [`Limits::max_connections`] counts.
+    pub fn waiting_connections(&self) -> usize {
+        self.keeper.waiting.load(Ordering::SeqCst)
+    }
 }
 
 /// Keeps the socket file in place and owns the accept thread of the
@@ -231,6 +298,9 @@ struct Keeper {
     token: Arc<String>,
     notify: Arc<Notify>,
     state: Mutex<KeeperState>,
+    limits: Limits,
+    /// Connections served that have not presented the token yet.
+    waiting: Arc<AtomicUsize>,
 }
 
 #[derive(Default)]
@@ -259,8 +329,13 @@ impl Keeper {
     /// socket file's identity and the stream that keeps the thread going.
     fn bind(&self) -> Result<(FileId, UnixStream)> {
         let path = &self.path;
-        let listener = UnixListener::bind(path)
-            .with_context(|| format!("failed to listen on the bridge socket {}", path.display()))?;
+        let listener = UnixListener::bind(path).with_context(|| {
+            format!(
+                "failed to listen on the bridge socket {} (is another loop-tui running this \
+                 run?)",
+                path.display()
+            )
+        })?;
         fs::set_permissions(path, fs::Permissions::from_mode(0o600))
             .with_context(|| format!("failed to make {} private", path.display()))?;
         let bound = file_id(path)
@@ -272,11 +347,15 @@ impl Keeper {
             .context("failed to set up the bridge socket")?;
         let (stop, stopped) =
             UnixStream::pair().context("failed to set up the bridge socket's thread")?;
-        let token = Arc::clone(&self.token);
-        let notify = Arc::clone(&self.notify);
+        let server = Server {
+            token: Arc::clone(&self.token),
+            notify: Arc::clone(&self.notify),
+            limits: self.limits,
+            waiting: Arc::clone(&self.waiting),
+        };
         thread::Builder::new()
             .name("bridge-accept".into())
-            .spawn(move || accept_loop(&listener, &stopped, &token, &notify))
+            .spawn(move || accept_loop(&listener, &stopped, &server))
             .context("failed to start the bridge thread")?;
         Ok((bound, stop))
     }
@@ -357,14 +436,19 @@ impl Keeper {
     }
 }
 
+/// What every connection's thread needs.
+#[derive(Clone)]
+struct Server {
+    token: Arc<String>,
+    notify: Arc<Notify>,
+    limits: Limits,
+    waiting: Arc<AtomicUsize>,
+}
+
 /// Accepts connections until `stop` becomes readable (its other end was
-/// dropped), serving each on its own thread.
-fn accept_loop(
-    listener: &UnixListener,
-    stop: &UnixStream,
-    token: &Arc<String>,
-    notify: &Arc<Notify>,
-) {
+/// dropped), serving each on its own thread while fewer than
+/// `limits.max_connections` wait for their first request.
+fn accept_loop(listener: &UnixListener, stop: &UnixStream, server: &Server) {
     loop {
         let mut fds = [
             PollFd::new(listener.as_fd(), PollFlags::POLLIN),
@@ -378,16 +462,35 @@ fn accept_loop(
             return;
         }
         match listener.accept() {
-            Ok((stream, _)) => {
-                // Accepted sockets must block: `serve` reads line by line.
+            Ok((mut stream, _)) => {
+                let Some(slot) =
+                    ConnectionSlot::take(&server.waiting, server.limits.max_connections)
+                else {
+                    // Refusing costs no thread: the accepted socket is
+                    // still non-blocking, and the answer fits in its empty
+                    // buffer, so it goes out whole or not at all, and the
+                    // connection closes with `stream`.
+                    answer(
+                        &mut stream,
+                        &BridgeReply::error(format!(
+                            "refused: loop-tui's bridge is serving {} connections already; try \
+                             again in a moment",
+                            server.limits.max_connections
+                        )),
+                    );
+                    continue;
+                };
+                // Accepted sockets must block: `serve` reads with deadlines.
                 if stream.set_nonblocking(false).is_err() {
                     continue;
                 }
-                let token = Arc::clone(token);
-                let notify = Arc::clone(notify);
+                let server = server.clone();
+                // When the thread cannot start, the closure is dropped with
+                // the slot and the stream: the connection closes and the
+                // slot is free again.
                 let _ = thread::Builder::new()
                     .name("bridge-conn".into())
-                    .spawn(move || serve(stream, &token, &*notify));
+                    .spawn(move || serve(stream, slot, &server));
             }
             Err(err)
                 if matches!(
@@ -401,64 +504,228 @@ fn accept_loop(
     }
 }
 
+/// One of the `max_connections` places for connections that have not
+/// presented the token; given back when dropped.
+struct ConnectionSlot(Arc<AtomicUsize>);
+
+impl ConnectionSlot {
+    fn take(waiting: &Arc<AtomicUsize>, max: usize) -> Option<Self> {
+        waiting
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(Arc::clone(waiting)))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// What waiting for one request line gave.
+#[derive(Debug, PartialEq, Eq)]
+enum LineRead {
+    /// A whole line, with its newline (without one when the client closed
+    /// its side right after it).
+    Line(Vec<u8>),
+    /// The client closed the connection between requests.
+    Closed,
+    /// More than the limit without a newline.
+    TooLong,
+    /// The line did not arrive in full before the deadline.
+    TimedOut,
+    /// Reading failed.
+    Failed,
+}
+
+/// Reads request lines from a connection, each by a deadline or without.
+struct LineReader {
+    stream: UnixStream,
+    /// Bytes read but not yet returned: the start of the next line.
+    pending: Vec<u8>,
+    limit: usize,
+}
+
+impl LineReader {
+    fn new(stream: UnixStream, limit: usize) -> Self {
+        Self {
+            stream,
+            pending: Vec::new(),
+            limit,
+        }
+    }
+
+    /// The next line, if it arrives whole by `deadline` (when there is
+    /// one). The deadline is for the whole line, so a client sending a byte
+    /// now and then cannot hold the connection open, as it could with a
+    /// timeout for each read.
+    fn read_line(&mut self, deadline: Option<Instant>) -> LineRead {
+        let mut chunk = [0u8; 8192];
+        loop {
+            let window = &self.pending[..self.pending.len().min(self.limit)];
+            if let Some(end) = window.iter().position(|&b| b == b'\n') {
+                let rest = self.pending.split_off(end + 1);
+                return LineRead::Line(std::mem::replace(&mut self.pending, rest));
+            }
+            if self.pending.len() >= self.limit {
+                return LineRead::TooLong;
+            }
+            let timeout = match deadline {
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return LineRead::TimedOut;
+                    }
+                    Some(left)
+                }
+                None => None,
+            };
+            if self.stream.set_read_timeout(timeout).is_err() {
+                return LineRead::Failed;
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(0) if self.pending.is_empty() => return LineRead::Closed,
+                Ok(0) => return LineRead::Line(std::mem::take(&mut self.pending)),
+                Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return LineRead::TimedOut
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return LineRead::Failed,
+            }
+        }
+    }
+}
+
+/// What to do with one line a client sent.
+#[derive(Debug, PartialEq, Eq)]
+enum Decoded {
+    /// A request with the run's token: the app loop answers it.
+    Request { agent: String, call: BridgeCall },
+    /// Not a request at all: answer this error.
+    Malformed(String),
+    /// A request with another token: answer [`WRONG_TOKEN`] and close.
+    WrongToken,
+}
+
+/// Decodes one request line and checks its token: the only part of the
+/// protocol a client without the token can reach.
+fn decode(line: &[u8], token: &str) -> Decoded {
+    match serde_json::from_slice::<BridgeRequest>(line) {
+        Err(err) => Decoded::Malformed(format!(
+            "malformed bridge request: {err}; send one JSON request per line"
+        )),
+        Ok(request) if !same_token(&request.token, token) => Decoded::WrongToken,
+        Ok(request) => Decoded::Request {
+            agent: request.agent,
+            call: request.call,
+        },
+    }
+}
+
+/// Compares a presented token with the run's in time that does not depend
+/// on where they differ, so timing the answers cannot reveal the token.
+fn same_token(given: &str, token: &str) -> bool {
+    let (given, token) = (given.as_bytes(), token.as_bytes());
+    given.len() == token.len()
+        && given
+            .iter()
+            .zip(token)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
 /// Answers the requests of one connection; when the connection was an
 /// agent's presence, reports its end.
-fn serve(stream: UnixStream, token: &str, notify: &Notify) {
+fn serve(stream: UnixStream, slot: ConnectionSlot, server: &Server) {
     let connection = ConnectionId::next();
-    if let Some(agent) = serve_requests(stream, connection, token, notify) {
-        notify(ListenerEvent::PresenceEnded { agent, connection });
+    if let Some(agent) = serve_requests(stream, slot, connection, server) {
+        (server.notify)(ListenerEvent::PresenceEnded { agent, connection });
     }
 }
 
 /// Answers the requests of one connection, one line each, until it closes;
-/// returns the agent whose `Hello` it carried, if any.
+/// returns the agent whose `Hello` it carried, if any. Until a request
+/// presents the token the connection holds `slot` and each line must arrive
+/// by the deadline; anything else closes it. After that it is trusted: it
+/// may idle, and a malformed line only gets an error.
 fn serve_requests(
     stream: UnixStream,
+    slot: ConnectionSlot,
     connection: ConnectionId,
-    token: &str,
-    notify: &Notify,
+    server: &Server,
 ) -> Option<String> {
     let Ok(mut writer) = stream.try_clone() else {
         return None;
     };
-    let mut reader = BufReader::new(stream);
+    if writer
+        .set_write_timeout(Some(server.limits.write_timeout))
+        .is_err()
+    {
+        return None;
+    }
+    let mut reader = LineReader::new(stream, MAX_REQUEST_LINE_BYTES);
+    let mut slot = Some(slot);
     let mut presence = None;
     loop {
-        let mut line = Vec::new();
-        let limit = u64::try_from(MAX_REQUEST_LINE_BYTES).unwrap_or(u64::MAX);
-        match reader.by_ref().take(limit).read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return presence,
-            Ok(_) => {}
-        }
-        if !line.ends_with(b"\n") && line.len() as u64 >= limit {
-            answer(
-                &mut writer,
-                &BridgeReply::error(format!(
-                    "the request is over {MAX_REQUEST_LINE_BYTES} bytes; send a shorter message"
-                )),
-            );
-            return presence;
-        }
-        let request: BridgeRequest = match serde_json::from_slice(&line) {
-            Ok(request) => request,
-            Err(err) => {
+        let deadline = slot
+            .is_some()
+            .then(|| Instant::now() + server.limits.request_timeout);
+        let line = match reader.read_line(deadline) {
+            LineRead::Line(line) => line,
+            LineRead::Closed | LineRead::Failed => return presence,
+            LineRead::TooLong => {
                 answer(
                     &mut writer,
-                    &BridgeReply::error(format!("malformed bridge request: {err}")),
+                    &BridgeReply::error(format!(
+                        "the request is over {MAX_REQUEST_LINE_BYTES} bytes; send a shorter \
+                         message"
+                    )),
                 );
-                continue;
+                return presence;
+            }
+            LineRead::TimedOut => {
+                answer(
+                    &mut writer,
+                    &BridgeReply::error(format!(
+                        "refused: no complete request line within {} s; send the whole request \
+                         at once",
+                        server.limits.request_timeout.as_secs_f32()
+                    )),
+                );
+                return presence;
             }
         };
-        if request.token != token {
-            answer(&mut writer, &BridgeReply::error(WRONG_TOKEN));
-            return presence;
-        }
-        let hello = request.call == BridgeCall::Hello;
-        let agent = request.agent;
+        let (agent, call) = match decode(&line, &server.token) {
+            Decoded::Request { agent, call } => (agent, call),
+            Decoded::Malformed(why) => {
+                answer(&mut writer, &BridgeReply::error(why));
+                if slot.is_some() {
+                    return presence;
+                }
+                continue;
+            }
+            Decoded::WrongToken => {
+                answer(&mut writer, &BridgeReply::error(WRONG_TOKEN));
+                return presence;
+            }
+        };
+        // The token was right: the connection no longer counts against the
+        // cap, and may wait as long as it likes for its next line.
+        slot = None;
+        let hello = call == BridgeCall::Hello;
         let (reply, rx) = ReplyHandle::channel();
-        notify(ListenerEvent::Request(BridgeEvent {
+        (server.notify)(ListenerEvent::Request(BridgeEvent {
             agent: agent.clone(),
-            call: request.call,
+            call,
             reply,
             connection,
         }));
@@ -484,8 +751,8 @@ fn answer(writer: &mut UnixStream, reply: &BridgeReply) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{BufRead, BufReader};
     use std::os::unix::fs::MetadataExt;
-    use std::time::Instant;
 
     use super::*;
     use crate::bridge::client::BridgeClient;
@@ -577,31 +844,276 @@ mod tests {
         );
     }
 
-    #[test]
-    fn malformed_lines_get_an_error_and_the_connection_keeps_serving() {
-        let path = temp_socket("bad");
-        let _listener = BridgeListener::start(&path, "t".into(), |event| {
+    /// Long enough for any wait that passes, so a loaded machine never
+    /// makes these tests fail; they return as soon as the condition holds.
+    const PATIENCE: Duration = Duration::from_secs(10);
+
+    /// A listener whose app loop answers every request with `fine`.
+    fn fine_listener(name: &str, limits: Limits) -> (BridgeListener, PathBuf) {
+        let path = temp_socket(name);
+        let listener = BridgeListener::start_with_limits(&path, "t".into(), limits, |event| {
             if let ListenerEvent::Request(request) = event {
                 request.reply.send(BridgeReply::ok("fine"));
             }
         })
         .unwrap();
-        let mut stream = UnixStream::connect(&path).unwrap();
-        stream.write_all(b"{not json\n").unwrap();
-        let good = serde_json::to_string(&BridgeRequest {
-            token: "t".into(),
+        (listener, path)
+    }
+
+    fn request_line(token: &str) -> String {
+        let request = serde_json::to_string(&BridgeRequest {
+            token: token.into(),
             agent: "a".into(),
             call: BridgeCall::Receive,
         })
         .unwrap();
-        stream.write_all(format!("{good}\n").as_bytes()).unwrap();
+        format!("{request}\n")
+    }
+
+    /// Everything the listener sends on `stream` until it closes it, and
+    /// whether it did close it within [`PATIENCE`].
+    fn read_until_closed(stream: &mut UnixStream) -> (String, bool) {
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut text = Vec::new();
+        // Closing a Unix socket with unread bytes in it resets it: the
+        // reader gets what was sent before, then ECONNRESET, not EOF.
+        let closed = match stream.read_to_end(&mut text) {
+            Ok(_) => true,
+            Err(err) => err.kind() == io::ErrorKind::ConnectionReset,
+        };
+        (String::from_utf8_lossy(&text).into_owned(), closed)
+    }
+
+    fn wait_until(what: &str, cond: impl Fn() -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        while !cond() {
+            assert!(Instant::now() < deadline, "{what} did not happen");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn a_malformed_first_line_gets_an_error_and_the_connection_is_closed() {
+        let (listener, path) = fine_listener("bad", Limits::default());
+        for bad in [
+            "{not json\n".to_owned(),
+            // No token at all.
+            "{\"agent\":\"a\",\"call\":{\"type\":\"status\"}}\n".to_owned(),
+            "\u{0}\u{7f}garbage\n".to_owned(),
+        ] {
+            let mut stream = UnixStream::connect(&path).unwrap();
+            // A good request right behind it is never served.
+            stream
+                .write_all(format!("{bad}{}", request_line("t")).as_bytes())
+                .unwrap();
+            let (text, closed) = read_until_closed(&mut stream);
+            assert!(closed, "{bad:?}: the connection stayed open");
+            assert_eq!(text.lines().count(), 1, "{bad:?}: {text}");
+            let reply: BridgeReply = serde_json::from_str(&text).unwrap();
+            assert!(
+                !reply.ok && reply.text.starts_with("malformed bridge request"),
+                "{bad:?}: {reply:?}"
+            );
+        }
+        wait_until("every connection closed", || {
+            listener.waiting_connections() == 0
+        });
+    }
+
+    #[test]
+    fn after_the_token_a_malformed_line_gets_an_error_and_the_connection_keeps_serving() {
+        let (_listener, path) = fine_listener("bad-later", Limits::default());
+        let stream = UnixStream::connect(&path).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        writer
+            .write_all(format!("{}{{not json\n{}", request_line("t"), request_line("t")).as_bytes())
+            .unwrap();
         let mut reader = BufReader::new(stream);
-        let mut first = String::new();
-        reader.read_line(&mut first).unwrap();
-        assert!(first.contains("malformed bridge request"), "{first}");
-        let mut second = String::new();
-        reader.read_line(&mut second).unwrap();
-        assert!(second.contains("fine"), "{second}");
+        for expected in ["fine", "malformed bridge request", "fine"] {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            assert!(line.contains(expected), "{expected}: {line}");
+        }
+    }
+
+    #[test]
+    fn a_client_that_sends_nothing_or_dribbles_is_cut_off_at_the_deadline() {
+        let limits = Limits {
+            request_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let (listener, path) = fine_listener("slow", limits);
+        // Connects and never sends anything.
+        let mut silent = UnixStream::connect(&path).unwrap();
+        // Sends a valid request a byte at a time, each well within the
+        // deadline of a single read, but the whole line not.
+        let mut dribbler = UnixStream::connect(&path).unwrap();
+        let line = request_line("t");
+        let sender = {
+            let mut stream = dribbler.try_clone().unwrap();
+            thread::spawn(move || {
+                for byte in line.as_bytes() {
+                    if stream.write_all(&[*byte]).is_err() {
+                        return true;
+                    }
+                    thread::sleep(Duration::from_millis(50));
+                }
+                false
+            })
+        };
+        for (who, stream) in [("silent", &mut silent), ("dribbler", &mut dribbler)] {
+            let (text, closed) = read_until_closed(stream);
+            assert!(closed, "the {who} client is still connected");
+            assert!(
+                text.contains("no complete request line within 0.3 s"),
+                "{who}: {text}"
+            );
+            assert!(!text.contains("fine"), "{who} was served: {text}");
+        }
+        assert!(
+            sender.join().unwrap(),
+            "the dribbler could send its whole request"
+        );
+        wait_until("both connections closed", || {
+            listener.waiting_connections() == 0
+        });
+    }
+
+    #[test]
+    fn a_connection_with_the_token_may_idle_past_the_deadline() {
+        let limits = Limits {
+            request_timeout: Duration::from_millis(200),
+            ..Limits::default()
+        };
+        let (listener, path) = fine_listener("idle", limits);
+        let stream = UnixStream::connect(&path).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        writer.write_all(request_line("t").as_bytes()).unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(line.contains("fine"), "{line}");
+        assert_eq!(listener.waiting_connections(), 0, "it left the cap");
+        // Five deadlines later it is still served.
+        thread::sleep(Duration::from_secs(1));
+        writer.write_all(request_line("t").as_bytes()).unwrap();
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(line.contains("fine"), "{line}");
+    }
+
+    #[test]
+    fn an_oversized_line_is_refused_without_reading_it_all() {
+        let (listener, path) = fine_listener("big", Limits::default());
+        let mut stream = UnixStream::connect(&path).unwrap();
+        let writer = {
+            let mut stream = stream.try_clone().unwrap();
+            // Far more than the limit, never a newline: the listener closes
+            // the connection, so the writing fails before it is all sent.
+            thread::spawn(move || {
+                let block = vec![b'x'; 64 * 1024];
+                (0..64).all(|_| stream.write_all(&block).is_ok())
+            })
+        };
+        let (text, closed) = read_until_closed(&mut stream);
+        assert!(closed);
+        assert!(text.contains("the request is over"), "{text}");
+        assert!(!writer.join().unwrap(), "4 MiB went into the socket");
+        wait_until("the connection closed", || {
+            listener.waiting_connections() == 0
+        });
+    }
+
+    #[test]
+    fn connections_beyond_the_cap_are_refused_at_once_and_the_cap_frees_up() {
+        let limits = Limits {
+            max_connections: 2,
+            ..Limits::default()
+        };
+        let (listener, path) = fine_listener("cap", limits);
+        // A presence holds no place: it presented the token.
+        let presence = client(&path, "claude").announce().unwrap();
+        let idle: Vec<UnixStream> = (0..2)
+            .map(|_| UnixStream::connect(&path).unwrap())
+            .collect();
+        wait_until("two connections served", || {
+            listener.waiting_connections() == 2
+        });
+        let mut third = UnixStream::connect(&path).unwrap();
+        let (text, closed) = read_until_closed(&mut third);
+        assert!(closed);
+        assert!(
+            text.contains("serving 2 connections already; try again"),
+            "{text}"
+        );
+        drop(idle);
+        wait_until("the idle connections closed", || {
+            listener.waiting_connections() == 0
+        });
+        assert_eq!(
+            client(&path, "a").call(BridgeCall::Status).unwrap(),
+            BridgeReply::ok("fine")
+        );
+        drop(presence);
+    }
+
+    #[test]
+    fn decoding_tells_requests_from_everything_else() {
+        assert_eq!(
+            decode(request_line("t").as_bytes(), "t"),
+            Decoded::Request {
+                agent: "a".into(),
+                call: BridgeCall::Receive
+            }
+        );
+        assert_eq!(
+            decode(request_line("x").as_bytes(), "t"),
+            Decoded::WrongToken
+        );
+        assert_eq!(
+            decode(request_line("").as_bytes(), "t"),
+            Decoded::WrongToken
+        );
+        for line in [
+            String::new(),
+            "null".into(),
+            "{\"token\":\"t\",\"agent\":\"a\"}".into(),
+            "{\"token\":\"t\",\"agent\":\"a\",\"call\":{\"type\":\"rm\"}}".into(),
+        ] {
+            assert!(
+                matches!(decode(line.as_bytes(), "t"), Decoded::Malformed(ref why) if why.starts_with("malformed bridge request")),
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_token("abc", "abc"));
+        assert!(same_token("", ""));
+        for other in ["abd", "ab", "abcd", "", "ABC"] {
+            assert!(!same_token(other, "abc"), "{other}");
+        }
+    }
+
+    #[test]
+    fn a_file_in_the_way_of_the_socket_is_left_alone_and_named() {
+        let path = temp_socket("in-the-way");
+        fs::write(&path, "not a socket").unwrap();
+        let err = BridgeListener::start(&path, "t".into(), |_| {})
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            err.contains("is in the way of the run's bridge socket"),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), "not a socket");
+        fs::remove_file(&path).unwrap();
+        // A socket left by a crashed run is replaced.
+        drop(UnixListener::bind(&path).unwrap());
+        let _listener = BridgeListener::start(&path, "t".into(), |_| {}).unwrap();
+        assert!(UnixStream::connect(&path).is_ok());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 
-use super::{Config, ProfileChoice, DEFAULT_CONFIG};
+use super::{AgentConfig, Config, ProfileChoice, DEFAULT_CONFIG};
 use crate::keymap::KeymapError;
 
 /// The project file, looked for in the current directory.
@@ -159,7 +159,7 @@ pub fn load(paths: &ConfigPaths) -> Result<Loaded, ConfigError> {
             Err(err) => {
                 return Err(ConfigError::Unreadable {
                     file: name,
-                    message: err.to_string(),
+                    message: unreadable(&err, required),
                 })
             }
         }
@@ -168,6 +168,20 @@ pub fn load(paths: &ConfigPaths) -> Result<Loaded, ConfigError> {
         config: load_sources(&sources)?,
         sources: statuses,
     })
+}
+
+/// Why a config file cannot be read, and what to do about it.
+fn unreadable(err: &std::io::Error, required: bool) -> String {
+    let what = match err.kind() {
+        std::io::ErrorKind::InvalidData => "it is not UTF-8 text".to_owned(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".to_owned(),
+        _ => err.to_string(),
+    };
+    if required {
+        format!("{what}; give --config the path of a TOML config file")
+    } else {
+        format!("{what}; a config file must be readable TOML text: fix or remove it")
+    }
 }
 
 /// Layers `sources`, each over the ones before it. The first is normally
@@ -255,11 +269,15 @@ fn check_whole(config: &Config, sources: &[Source]) -> Result<(), ConfigError> {
                 return Err(at(
                     sources,
                     &[command_path],
-                    format!("[agents.{name}] command is empty"),
+                    format!(
+                        "[agents.{name}] command is empty: set it to the program or the shell \
+                         command line to run, or remove it"
+                    ),
                 ));
             }
             _ => {}
         }
+        check_launchable(&name.0, agent, sources)?;
     }
     config.keys.keymap().map_err(|err: KeymapError| {
         let paths: Vec<[&str; 2]> = err.names().into_iter().map(|n| ["keys", n]).collect();
@@ -267,6 +285,54 @@ fn check_whole(config: &Config, sources: &[Source]) -> Result<(), ConfigError> {
         at(sources, &paths, format!("in [keys]: {err}"))
     })?;
     Ok(())
+}
+
+/// What no program can be started with: a NUL in its command line,
+/// arguments or environment, or an environment variable without a name.
+fn check_launchable(
+    name: &str,
+    agent: &AgentConfig,
+    sources: &[Source],
+) -> Result<(), ConfigError> {
+    let nul = |text: &str| text.contains('\0');
+    let bad = if agent.command.as_deref().is_some_and(nul) {
+        Some((
+            "command",
+            "contains a NUL character (\\u0000), which no command line can; remove it".to_owned(),
+        ))
+    } else if agent.args.iter().any(|arg| nul(arg)) {
+        Some((
+            "args",
+            "contain a NUL character (\\u0000), which no argument can; remove it".to_owned(),
+        ))
+    } else if let Some(key) = agent
+        .env
+        .keys()
+        .find(|key| key.is_empty() || key.contains('=') || nul(key))
+    {
+        Some((
+            "env",
+            format!(
+                "\"{}\" cannot name an environment variable: use a name without = or NUL",
+                key.escape_debug()
+            ),
+        ))
+    } else if agent.env.values().any(|value| nul(value)) {
+        Some(("env", "values contain a NUL character (\\u0000), which no environment variable can; remove it".to_owned()))
+    } else {
+        None
+    };
+    match bad {
+        Some((key, what)) => {
+            let path: &[&str] = &["agents", name, key];
+            Err(at(
+                sources,
+                &[path],
+                format!("[agents.{name}] {key} {what}"),
+            ))
+        }
+        None => Ok(()),
+    }
 }
 
 /// An error at the key the last layer that set any of `paths` has there
@@ -386,8 +452,11 @@ fn toml_error(source: &Source, err: &toml::de::Error) -> ConfigError {
 }
 
 /// serde's message with the table it is in ("unknown field `x` in [ui],
-/// expected one of layout, …") or the key it is about ("ui.layout: …").
+/// expected one of layout, …") or the key it is about ("ui.layout: …"),
+/// in TOML's words rather than Rust's.
 fn with_place(message: &str, path: &[String]) -> String {
+    let message = toml_words(message);
+    let message = message.as_str();
     // serde quotes every allowed name; plain names read better on one line.
     let (what, allowed) = match message.split_once(", ") {
         Some((what, allowed)) if message.starts_with("unknown ") => {
@@ -410,6 +479,33 @@ fn with_place(message: &str, path: &[String]) -> String {
         Some(allowed) => format!("{head}, {allowed}"),
         None => head,
     }
+}
+
+/// serde's and toml's names for what was expected, as a TOML file says
+/// them: `usize` is a whole number, a sequence is an array, a map or a
+/// struct is a table.
+fn toml_words(message: &str) -> String {
+    let mut text = message.to_owned();
+    for (rust, toml) in [
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("invalid type: sequence", "invalid type: array"),
+        ("expected a sequence", "expected an array"),
+        ("invalid type: map", "invalid type: table"),
+        ("expected a map", "expected a table"),
+        ("expected path string", "expected a path (a string)"),
+        ("wanted string or table", "expected a string"),
+    ] {
+        text = text.replace(rust, toml);
+    }
+    // "expected struct Theme": every struct is a table of the file.
+    if let Some(at) = text.find("expected struct ") {
+        let end = text[at..].find([',', ';']).map_or(text.len(), |i| at + i);
+        text.replace_range(at..end, "expected a table");
+    }
+    text
 }
 
 /// A message on one line: toml's syntax errors can span several.

@@ -100,6 +100,12 @@ impl Config {
     pub fn apply_flags(&mut self, flags: &Flags) -> Result<(), ConfigError> {
         for (flag, name) in [("--agent", &flags.worker), ("--reviewer", &flags.reviewer)] {
             if let Some(name) = name {
+                if name.is_empty() {
+                    return Err(ConfigError::Flag(format!(
+                        "{flag} is empty: give the name of an agent; the config has {}",
+                        self.agent_names()
+                    )));
+                }
                 if self.agent(name).is_none() {
                     return Err(ConfigError::Flag(format!(
                         "{flag} {name}: there is no agent called {name}; the config has {} \
@@ -230,14 +236,97 @@ impl<'de> Deserialize<'de> for AgentName {
 }
 
 /// `profile` of an [agents] entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProfileChoice {
     Claude,
     Codex,
     Gemini,
     /// `command` is a shell command line.
     Custom,
+}
+
+impl<'de> Deserialize<'de> for ProfileChoice {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        one_of(
+            deserializer,
+            &[
+                ("claude", Self::Claude),
+                ("codex", Self::Codex),
+                ("gemini", Self::Gemini),
+                ("custom", Self::Custom),
+            ],
+        )
+    }
+}
+
+/// One of `choices`, by name. Whatever else is written, a wrong name or a
+/// value of another type, the error lists the names to choose from.
+fn one_of<'de, D: Deserializer<'de>, T: Copy + 'static>(
+    deserializer: D,
+    choices: &'static [(&'static str, T)],
+) -> Result<T, D::Error> {
+    struct Visitor<T: 'static>(&'static [(&'static str, T)]);
+    impl<T> Visitor<T> {
+        /// "a or b", or "one of a, b, c".
+        fn names(&self) -> String {
+            let names: Vec<&str> = self.0.iter().map(|(name, _)| *name).collect();
+            match names.as_slice() {
+                [a, b] => format!("{a} or {b}"),
+                _ => format!("one of {}", names.join(", ")),
+            }
+        }
+    }
+    impl<T: Copy> serde::de::Visitor<'_> for Visitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(&self.names())
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+            self.0
+                .iter()
+                .find(|(name, _)| *name == text)
+                .map(|(_, choice)| *choice)
+                .ok_or_else(|| {
+                    E::custom(format!(
+                        "unknown variant `{text}`, expected {}",
+                        self.names()
+                    ))
+                })
+        }
+    }
+    deserializer.deserialize_any(Visitor(choices))
+}
+
+/// A string read with `parse`; a value of another type is refused saying
+/// what was `expecting`, not only that a string was.
+fn string_as<'de, D: Deserializer<'de>, T>(
+    deserializer: D,
+    expecting: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<T, D::Error> {
+    struct Visitor<T> {
+        expecting: &'static str,
+        parse: fn(&str) -> Result<T, String>,
+    }
+    impl<T> serde::de::Visitor<'_> for Visitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.expecting)
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+            (self.parse)(text).map_err(E::custom)
+        }
+    }
+    deserializer.deserialize_any(Visitor { expecting, parse })
+}
+
+/// `role` of an [agents] entry.
+fn role<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Role>, D::Error> {
+    one_of(
+        deserializer,
+        &[("worker", Role::Worker), ("reviewer", Role::Reviewer)],
+    )
+    .map(Some)
 }
 
 /// One [agents.NAME] entry.
@@ -252,6 +341,7 @@ pub struct AgentConfig {
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
     /// The role prompt it gets, whichever side it runs on.
+    #[serde(deserialize_with = "role")]
     pub role: Option<Role>,
 }
 
@@ -420,21 +510,28 @@ pub struct Direction {
 
 impl<'de> Deserialize<'de> for Direction {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let parsed = text
-            .split_once("->")
-            .map(|(from, to)| (from.trim(), to.trim()))
-            .filter(|(from, to)| valid_agent_name(from) && valid_agent_name(to) && from != to);
-        match parsed {
-            Some((from, to)) => Ok(Self {
-                from: from.to_owned(),
-                to: to.to_owned(),
-            }),
-            None => Err(serde::de::Error::custom(format!(
-                "\"{text}\" is not a direction: write \"FROM->TO\" with two different agent \
-                 names, e.g. \"claude->codex\""
-            ))),
-        }
+        string_as(
+            deserializer,
+            "a direction \"FROM->TO\", e.g. \"claude->codex\"",
+            |text| {
+                let parsed = text
+                    .split_once("->")
+                    .map(|(from, to)| (from.trim(), to.trim()))
+                    .filter(|(from, to)| {
+                        valid_agent_name(from) && valid_agent_name(to) && from != to
+                    });
+                match parsed {
+                    Some((from, to)) => Ok(Self {
+                        from: from.to_owned(),
+                        to: to.to_owned(),
+                    }),
+                    None => Err(format!(
+                        "\"{text}\" is not a direction: write \"FROM->TO\" with two different \
+                         agent names, e.g. \"claude->codex\""
+                    )),
+                }
+            },
+        )
     }
 }
 
@@ -471,13 +568,18 @@ impl Default for RelayConfig {
 
 fn hop_cap<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
     let cap = i64::deserialize(deserializer)?;
+    let bound = if cap < 1 {
+        "at least 1".to_owned()
+    } else {
+        format!("at most {}", u32::MAX)
+    };
     u32::try_from(cap)
         .ok()
         .filter(|&cap| cap >= 1)
         .ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "must be at least 1 (the relay pauses after that many automatic approvals in \
-                 a row), not {cap}"
+                "must be {bound} (the relay pauses after that many automatic approvals in a \
+                 row), not {cap}"
             ))
         })
 }
@@ -496,14 +598,26 @@ fn max_message_bytes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize
 }
 
 /// `layout` of [ui]: how the agent panes share the screen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum GridLayout {
     /// Side by side while each pane gets 80 columns, else stacked.
     #[default]
     Auto,
     SideBySide,
     Stacked,
+}
+
+impl<'de> Deserialize<'de> for GridLayout {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        one_of(
+            deserializer,
+            &[
+                ("auto", Self::Auto),
+                ("side-by-side", Self::SideBySide),
+                ("stacked", Self::Stacked),
+            ],
+        )
+    }
 }
 
 /// [ui]
@@ -606,8 +720,11 @@ impl std::str::FromStr for Colour {
 
 impl<'de> Deserialize<'de> for Colour {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+        string_as(
+            deserializer,
+            "a colour: a name such as \"cyan\" or \"#rrggbb\"",
+            str::parse,
+        )
     }
 }
 
@@ -644,7 +761,24 @@ impl Default for Theme {
 #[serde(default, deny_unknown_fields)]
 pub struct PlanConfig {
     /// The shared plan, relative to the working directory.
+    #[serde(deserialize_with = "plan_path")]
     pub path: PathBuf,
+}
+
+fn plan_path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
+    string_as(
+        deserializer,
+        "the plan file's path, e.g. \"PLAN.md\"",
+        |text| {
+            if text.is_empty() {
+                Err("is empty: name the plan file, e.g. \"PLAN.md\"".to_owned())
+            } else if text.contains('\0') {
+                Err("contains a NUL character, which no file name can; remove it".to_owned())
+            } else {
+                Ok(PathBuf::from(text))
+            }
+        },
+    )
 }
 
 impl Default for PlanConfig {

@@ -665,3 +665,40 @@ pub fn find_from(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 pub fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).rposition(|w| w == needle)
 }
+
+/// Asserts that loop-tui's whole output `raw` leaves the outer terminal as
+/// it found it, whether or not loop-tui ever took it over: every mode it
+/// turned on (alternate screen, bracketed paste, mouse reporting, a hidden
+/// cursor, kitty keyboard flags) is turned off again later, and nothing
+/// says it panicked.
+pub fn assert_terminal_left_clean(raw: &[u8]) {
+    let tail = || {
+        String::from_utf8_lossy(&raw[raw.len().saturating_sub(600)..])
+            .escape_debug()
+            .to_string()
+    };
+    for (on, off, what) in [
+        (
+            &b"\x1b[?1049h"[..],
+            &b"\x1b[?1049l"[..],
+            "the alternate screen",
+        ),
+        (b"\x1b[?2004h", b"\x1b[?2004l", "bracketed paste"),
+        (b"\x1b[?1000h", b"\x1b[?1000l", "mouse reporting"),
+        (b"\x1b[?25l", b"\x1b[?25h", "a hidden cursor"),
+        (b"\x1b[>", b"\x1b[<", "kitty keyboard flags"),
+    ] {
+        if let Some(set) = rfind(raw, on) {
+            assert!(
+                rfind(raw, off).is_some_and(|reset| reset > set),
+                "loop-tui left {what} on; output tail: {}",
+                tail()
+            );
+        }
+    }
+    assert!(
+        !String::from_utf8_lossy(raw).contains("panicked"),
+        "loop-tui panicked: {}",
+        tail()
+    );
+}
