@@ -62,9 +62,7 @@ fn frames(c: &mut Criterion) {
             n = n.wrapping_add(1);
             let c = char::from(b'a' + u8::try_from(n % 26).unwrap_or(0));
             state.panes[0].screen.feed(c.to_string().as_bytes());
-            assert!(presenter
-                .draw_pane_output(black_box(&state))
-                .expect("draw"));
+            assert!(presenter.draw_pane_output(black_box(&state)).expect("draw"));
         });
     });
     group.finish();

@@ -246,12 +246,19 @@ fn a_task_asks_the_worker_for_the_plan_and_done_asks_the_reviewer_through_the_ga
         "{input}"
     );
     // The proof is part of the worker's role prompt (its system prompt).
-    assert!(
-        request_bodies(model, "claude")
-            .iter()
-            .any(|b| b.contains("Proof required before the task counts as done: cargo test passes")),
-        "claude's role prompt carries the proof"
-    );
+    // claude may send a side request with the task (a title for the
+    // conversation) before its main one, so wait for the main one.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !request_bodies(model, "claude")
+        .iter()
+        .any(|b| b.contains("Proof required before the task counts as done: cargo test passes"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "claude's role prompt carries the proof"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     // claude prints the done signal: loop-tui asks codex, gated.
     wait_screen(lt, "the review request pending", |s| {
         s.contains("done — awaiting review") && s.contains("loop-tui → codex  pending")
