@@ -3,12 +3,14 @@
 //! reports as changed (`ui::Presenter`), and keys written straight into a
 //! non-blocking PTY (`PtyProcess::write`).
 //!
-//! The programs in the panes are small Python scripts that log every byte
-//! they print (and, for the typing test, every byte they receive). The
-//! test feeds that log to its own vt100 parser, sized like the pane, and
+//! The programs in the panes are small Python scripts (python3, which
+//! .ci/run installs) that log every byte they print and, for typing, every
+//! byte they receive; bash runs behind one that logs for it. The test
+//! feeds a print log to its own vt100 parser, sized like the pane, and
 //! compares the result cell by cell (text, wide characters, colours,
-//! attributes) with the pane's inner area on the outer terminal, which the
-//! harness parses from loop-tui's raw output.
+//! attributes, and the cursor for the focused pane) with the pane's inner
+//! area on the outer terminal, which the harness parses from loop-tui's
+//! raw output. The receive logs must equal what the test typed.
 //!
 //! A pane's border says `working` while the pane printed within the last
 //! two seconds; while it does, new output is drawn by row-only frames, and
@@ -424,8 +426,10 @@ def emit(text):
 i = 0
 while not os.path.exists(os.path.join(d, "stop")):
     i += 1
-    emit("\x1b[3%dm%05d\x1b[0m tick 世界 \x1b[48;5;%dm%s\x1b[0m%s\r\n"
-         % (1 + i % 7, i, i % 256, "#" * (i % 13), "." * (i % 53)))
+    # The wide characters shift by a column from line to line, so a
+    # scrolled row's new characters overlap halves of the old ones.
+    emit("\x1b[3%dm%05d\x1b[0m tick%s \x1b[4%dm世界\x1b[0m \x1b[48;5;%dm%s\x1b[0m%s\r\n"
+         % (1 + i % 7, i, " " * (i % 2), 1 + i % 6, i % 256, "#" * (i % 13), "." * (i % 53)))
     if i % 9 == 0:
         emit("\x1b[A\r\x1b[K\x1b[1;35mredone %d 中\x1b[0m\r\n" % i)
     time.sleep(0.004)
@@ -434,31 +438,117 @@ open(os.path.join(d, "b.done"), "w").close()
 time.sleep(1000)
 "##;
 
-/// 500 characters in bursts: letters, digits, punctuation, CJK and Enter.
-fn typing_bursts() -> Vec<String> {
-    const ALPHABET: &[&str] = &[
-        "a", "b", "c", "x", "y", "z", "Q", "W", "0", "7", "9", "-", ".", ",", ":", "!", "?", "_",
-        " ", " ", "中", "文", "字", "한", "글", "ｱ",
-    ];
-    let mut rng = Lcg(0x5eed_1234);
+/// Characters typed: letters, digits, punctuation, spaces and wide
+/// (CJK) ones, and one half-width katakana.
+const TYPED: &[&str] = &[
+    "a", "b", "c", "x", "y", "z", "Q", "W", "0", "7", "9", "-", ".", ",", ":", "?", "_", " ", " ",
+    "中", "文", "字", "한", "글", "ｱ",
+];
+
+/// `text` cut into bursts of 5 to 40 characters.
+fn bursts(text: &str, rng: &mut Lcg) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
     let mut bursts = Vec::new();
-    let mut left = 500;
-    while left > 0 {
-        let len = (5 + rng.next(36)).min(left);
-        let burst: String = (0..len)
-            .map(|_| {
-                if rng.next(29) == 0 {
-                    "\r"
-                } else {
-                    ALPHABET[rng.next(ALPHABET.len())]
-                }
-            })
-            .collect();
-        bursts.push(burst);
-        left -= len;
+    let mut at = 0;
+    while at < chars.len() {
+        let len = (5 + rng.next(36)).min(chars.len() - at);
+        bursts.push(chars[at..at + len].iter().collect());
+        at += len;
     }
-    assert_eq!(bursts.iter().map(|b| b.chars().count()).sum::<usize>(), 500);
     bursts
+}
+
+/// 500 characters for the colour echo, Enter now and then among them.
+fn echo_typing() -> Vec<String> {
+    let mut rng = Lcg(0x5eed_1234);
+    let text: String = (0..500)
+        .map(|_| {
+            if rng.next(29) == 0 {
+                "\r"
+            } else {
+                TYPED[rng.next(TYPED.len())]
+            }
+        })
+        .collect();
+    bursts(&text, &mut rng)
+}
+
+/// 500 characters for bash: `echo '…'` command lines long enough to wrap
+/// in the pane, each ended by Enter.
+fn bash_typing() -> Vec<String> {
+    let mut rng = Lcg(0xba5e_0500);
+    let mut text = String::new();
+    let mut count = 0;
+    while count < 500 {
+        let room = 500 - count - "echo ''\r".len();
+        // The last line takes whatever is left of the 500.
+        let len = 90 + rng.next(60);
+        let len = if room < len + 98 { room } else { len };
+        let words: String = (0..len).map(|_| TYPED[rng.next(TYPED.len())]).collect();
+        let line = format!("echo '{words}'\r");
+        count += line.chars().count();
+        text.push_str(&line);
+    }
+    assert_eq!(text.chars().count(), 500);
+    bursts(&text, &mut rng)
+}
+
+/// A wrapper that runs a program (here bash) in a PTY of its own with the
+/// pane's size, passing the pane's input to it and its output to the pane,
+/// and logs both: in.log what it receives, out.log what it prints.
+const TEE_PTY: &str = r#"
+import fcntl, os, pty, select, sys, termios, tty
+d = sys.argv[1]
+size = fcntl.ioctl(1, termios.TIOCGWINSZ, b"\0" * 8)
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, size)
+    os.execvp(sys.argv[2], sys.argv[2:])
+tty.setraw(0)
+printed = open(os.path.join(d, "out.log"), "ab", buffering=0)
+received = open(os.path.join(d, "in.log"), "ab", buffering=0)
+while True:
+    ready, _, _ = select.select([0, fd], [], [])
+    if fd in ready:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        printed.write(data)
+        os.write(1, data)
+    if 0 in ready:
+        data = os.read(0, 65536)
+        received.write(data)
+        os.write(fd, data)
+"#;
+
+/// What types into the focused pane.
+#[derive(Clone, Copy)]
+enum Typist {
+    /// [`COLOUR_ECHO`]: every character in its own colours.
+    ColourEcho,
+    /// `bash --norc --noprofile -i` behind [`TEE_PTY`]: readline echoes,
+    /// wraps long lines and runs each `echo`.
+    Bash,
+}
+
+/// bash ran every `echo` command typed: each one's words came back on a
+/// line of their own.
+fn assert_bash_ran(printed: &[u8], typed: &[u8]) {
+    let printed = String::from_utf8_lossy(printed);
+    let typed = String::from_utf8_lossy(typed);
+    for command in typed.split_terminator('\r') {
+        let words = command
+            .strip_prefix("echo '")
+            .and_then(|c| c.strip_suffix('\''))
+            .unwrap();
+        assert!(
+            printed.contains(&format!("\r{words}\r\n")),
+            "bash did not print {words:?}; it printed {printed:?}"
+        );
+    }
 }
 
 /// Types 500 characters in quick bursts into a pane while the other pane
@@ -467,28 +557,38 @@ fn typing_bursts() -> Vec<String> {
 /// screen is exactly what the program printed (scrolled, coloured, with
 /// wide characters, the cursor where it left it), drawn while both panes
 /// were still working.
-fn fast_typing_beside_a_printing_pane(emulator: &str) {
+fn fast_typing_beside_a_printing_pane(emulator: &str, typist: Typist) {
     let Some(emulator_args) = emulator_args(emulator) else {
         return;
     };
     let dir = TempDir::new("presenter-typing");
-    let a = format!("a:{}", script(&dir, "echo.py", COLOUR_ECHO));
+    let (a, typing) = match typist {
+        Typist::ColourEcho => (script(&dir, "echo.py", COLOUR_ECHO), echo_typing()),
+        Typist::Bash => (
+            format!(
+                "{} bash --norc --noprofile -i",
+                script(&dir, "teepty.py", TEE_PTY)
+            ),
+            bash_typing(),
+        ),
+    };
+    let a = format!("a:{a}");
     let b = format!("b:{}", script(&dir, "ticker.py", TICKER));
     let lt = start(&dir, &emulator_args, &["--pane", &a, "--pane", &b]);
     let in_log = dir.path().join("in.log");
     let out_log = dir.path().join("out.log");
     let b_log = dir.path().join("b.log");
-    wait_until("the echo program's prompt and the ticker", || {
+    wait_until("the typing pane's prompt and the ticker", || {
+        let printed = read(&out_log);
         let s = look(&lt);
         let a = find_pane(&s, 1)?;
         let b = find_pane(&s, 2)?;
-        let shown = s.line(a.top() + 1, a.inner_left(), a.cols());
-        if !shown.contains("ready>") || !s.all_text().contains("tick") {
+        if printed.is_empty() || !s.all_text().contains("tick") {
             return Err(format!("not started yet:\n{}", s.all_text()));
         }
+        same_cells(&s, &a, reference(&printed, &a).screen())?;
         still_working(&s, &b, 2)
     });
-
     // The focused pane shows what its program printed, drawn by frames
     // that followed output, once the program has received `typed`.
     let check_typing = |typed: &[u8]| -> Result<(), String> {
@@ -517,7 +617,7 @@ fn fast_typing_beside_a_printing_pane(emulator: &str) {
     };
 
     let mut typed = Vec::new();
-    for (i, burst) in typing_bursts().iter().enumerate() {
+    for (i, burst) in typing.iter().enumerate() {
         lt.send_str(burst);
         typed.extend_from_slice(burst.as_bytes());
         // Two or three bursts go out back to back, a few milliseconds
@@ -536,6 +636,9 @@ fn fast_typing_beside_a_printing_pane(emulator: &str) {
         String::from_utf8_lossy(&typed),
         "every typed byte arrived once and in order"
     );
+    if matches!(typist, Typist::Bash) {
+        assert_bash_ran(&read(&out_log), &typed);
+    }
 
     // The ticker stops; its last lines are drawn by row-only frames too.
     std::fs::write(dir.path().join("stop"), "").unwrap();
@@ -559,12 +662,22 @@ fn fast_typing_beside_a_printing_pane(emulator: &str) {
 
 #[test]
 fn fast_typing_beside_a_printing_pane_alacritty() {
-    fast_typing_beside_a_printing_pane("alacritty");
+    fast_typing_beside_a_printing_pane("alacritty", Typist::ColourEcho);
 }
 
 #[test]
 fn fast_typing_beside_a_printing_pane_vt100() {
-    fast_typing_beside_a_printing_pane("vt100");
+    fast_typing_beside_a_printing_pane("vt100", Typist::ColourEcho);
+}
+
+#[test]
+fn fast_typing_into_bash_beside_a_printing_pane_alacritty() {
+    fast_typing_beside_a_printing_pane("alacritty", Typist::Bash);
+}
+
+#[test]
+fn fast_typing_into_bash_beside_a_printing_pane_vt100() {
+    fast_typing_beside_a_printing_pane("vt100", Typist::Bash);
 }
 
 /// A program that takes its terminal raw, says so, and reads nothing
@@ -624,6 +737,12 @@ fn first_difference(got: &[u8], want: &[u8]) -> String {
     )
 }
 
+/// A child that reads nothing while the user pastes 200 KB and types: the
+/// PTY fills, the rest waits in loop-tui's queue, and loop-tui stays
+/// responsive (the prefix key moves the focus, the other pane echoes).
+/// Once the child reads, slowly, while more keys arrive, it gets every
+/// byte once and in order: the paste (its newlines as Enter), the keys
+/// typed after it, and the keys typed while the queue drained.
 #[test]
 fn a_child_that_stops_reading_loses_nothing_and_blocks_nothing() {
     let dir = TempDir::new("presenter-stalled");
