@@ -294,3 +294,36 @@ fn a_new_title_needs_a_whole_frame() {
     assert!(screen.terminal.screen().contents().contains("building"));
     assert_eq!(screen.shows(), whole_frame(&state));
 }
+
+/// A wide character written over the left half of another makes the
+/// terminal blank that one's right half, in the colours of the write in
+/// some terminals (xterm, vt100): the frame must repaint that cell, or it
+/// keeps a background the program never printed. Seen end to end in
+/// `tests/presenter_e2e.rs`, where coloured CJK text scrolls by.
+#[test]
+fn a_wide_character_over_half_of_another_leaves_no_coloured_blank() {
+    for kind in [EmulatorKind::Alacritty, EmulatorKind::Vt100] {
+        for whole_frames in [false, true] {
+            let state = state(kind);
+            let mut screen = Screen::new();
+            state.panes[0].screen.feed("x\u{4e16}".as_bytes());
+            screen.whole(&state);
+            state.panes[0]
+                .screen
+                .feed("\r\x1b[44m\u{4e2d}\x1b[0m\x1b[K".as_bytes());
+            if whole_frames {
+                screen.whole(&state);
+            } else {
+                screen.after_output(&state);
+            }
+            let shown = screen.shows();
+            let expected = whole_frame(&state);
+            for (row, (shown, expected)) in shown.0.iter().zip(&expected.0).enumerate() {
+                assert_eq!(
+                    shown, expected,
+                    "{kind:?}, whole frames: {whole_frames}, row {row}"
+                );
+            }
+        }
+    }
+}

@@ -88,7 +88,9 @@ impl<B: Backend> Presenter<B> {
         }
         self.next.reset();
         let cursor = super::render(&mut self.next, state);
-        self.backend.draw(self.shown.diff_iter(&self.next))?;
+        let mut updates: Vec<(u16, u16, &Cell)> = self.shown.diff_iter(&self.next).collect();
+        repaint_blanked_halves(&self.shown, &self.next, &mut updates);
+        self.backend.draw(updates.into_iter())?;
         std::mem::swap(&mut self.shown, &mut self.next);
         self.place_cursor(cursor)?;
         self.backend.flush()
@@ -171,25 +173,7 @@ impl<B: Backend> Presenter<B> {
         }
         term_view::render_row(emulator, area, row, &mut after);
         let mut updates: Vec<(u16, u16, &Cell)> = before.diff_iter(&after).collect();
-        // Writing over the first half of a wide character makes the
-        // terminal blank its second half, in the attributes of the write in
-        // some terminals (xterm, vt100) and in the default ones in others;
-        // ratatui's diff trusts the latter. Rewriting the second half
-        // leaves no doubt.
-        let mut trailing = Vec::new();
-        for &(x, _, cell) in &updates {
-            let was = u16::try_from(before[(x, y)].symbol().width()).unwrap_or(1);
-            let now = u16::try_from(cell.symbol().width().max(1)).unwrap_or(1);
-            trailing.extend((x.saturating_add(now)..x.saturating_add(was)).filter(|&t| t < width));
-        }
-        if !trailing.is_empty() {
-            for t in trailing {
-                if !updates.iter().any(|&(x, _, _)| x == t) {
-                    updates.push((t, y, &after[(t, y)]));
-                }
-            }
-            updates.sort_by_key(|&(x, _, _)| x);
-        }
+        repaint_blanked_halves(&before, &after, &mut updates);
         self.backend.draw(updates.into_iter())?;
         self.shown.content[line].clone_from_slice(&after.content);
         Ok(())
@@ -212,4 +196,43 @@ impl<B: Backend> Presenter<B> {
         self.cursor_known = true;
         Ok(())
     }
+}
+
+/// Adds to `updates` (a diff from `before` to `after`) the cells the
+/// terminal blanks as a side effect of writing them, with what `after` has
+/// there.
+///
+/// Writing over part of a wide character makes the terminal blank the rest
+/// of it, in the attributes of the write in some terminals (xterm, vt100)
+/// and in the default ones in others; ratatui's diff trusts the latter, so
+/// a coloured write could leave a coloured blank the program never printed.
+/// The rest runs from where the new character ends to where the old
+/// characters it covers end: a narrow character over the left half of a
+/// wide one blanks the right half, and a wide character whose right half
+/// lands on the left half of another blanks that one's right half.
+fn repaint_blanked_halves<'a>(
+    before: &Buffer,
+    after: &'a Buffer,
+    updates: &mut Vec<(u16, u16, &'a Cell)>,
+) {
+    let right = before.area.right();
+    let width_of = |cell: &Cell| u16::try_from(cell.symbol().width()).unwrap_or(1);
+    let mut blanked = Vec::new();
+    for &(x, y, cell) in updates.iter() {
+        let new_end = x.saturating_add(width_of(cell).max(1)).min(right);
+        let old_end = (x..new_end)
+            .map(|p| p.saturating_add(width_of(&before[(p, y)])))
+            .max()
+            .unwrap_or(new_end)
+            .min(right);
+        blanked.extend((new_end..old_end).map(|t| (t, y, &after[(t, y)])));
+    }
+    if blanked.is_empty() {
+        return;
+    }
+    updates.extend(blanked);
+    // In screen order, so each repaint follows the write that blanked the
+    // cell; a cell the diff writes anyway is written once.
+    updates.sort_by_key(|&(x, y, _)| (y, x));
+    updates.dedup_by_key(|&mut (x, y, _)| (x, y));
 }
