@@ -99,7 +99,11 @@ def rss2(o):
         marks = {k: (mb.marker("R" + k, r.nonce), mb.marker("E" + k, r.nonce)) for k in "ab"}
         for k, (ready, end) in marks.items():
             mb.write_script(os.path.join(r.dir, k + ".sh"),
-                            "%s\nsleep 1\ncat %s\n%s\nexec sleep 100000" % (mb._pf(ready), files["lines100k"], mb._pf(end)),
+                            # The screen is cleared (and drawn) before the end marker, so a
+                            # diffing renderer draws the marker as one run of characters
+                            # rather than around cells that happen to be unchanged.
+                            "%s\nsleep 1\ncat %s\nprintf '\\033[2J\\033[H'\nsleep 0.5\n%s\nexec sleep 100000"
+                            % (mb._pf(ready), files["lines100k"], mb._pf(end)),
                             os.path.join(r.dir, k + ".pid"))
         out = r.start()
         try:

@@ -291,6 +291,7 @@ fn event_loop(
     tx: &Sender<AppEvent>,
     rx: &Receiver<AppEvent>,
 ) -> Result<()> {
+    let mut first_frame_drawn = false;
     let mut last_frame = Instant::now()
         .checked_sub(FRAME_INTERVAL)
         .unwrap_or_else(Instant::now);
@@ -326,7 +327,16 @@ fn event_loop(
         let now = Instant::now();
         if (state.needs_redraw || state.pane_output) && now >= last_frame + FRAME_INTERVAL {
             draw(state, terminal)?;
-            last_frame = now;
+            // The first frame shows the borders before any child has
+            // printed: a child's first output must not wait a whole frame
+            // interval behind it (that was most of loop-tui's time to first
+            // frame), so it does not count for the pacing.
+            last_frame = if first_frame_drawn {
+                now
+            } else {
+                now.checked_sub(FRAME_INTERVAL).unwrap_or(now)
+            };
+            first_frame_drawn = true;
         }
     }
 }
