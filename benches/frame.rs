@@ -4,6 +4,7 @@
 //! follows a key's echo (one changed row). The difference is most of what
 //! loop-tui used to add to echo latency (docs/performance.md).
 
+use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -30,10 +31,11 @@ fn busy_state() -> AppState {
         state.panes[index].screen.lock().resize(size);
         let mut text = String::new();
         for line in 0..200 {
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 "\x1b[3{}m{line:04} \x1b[1mcompiling\x1b[0m crate module function return value struct impl trait\r\n",
                 line % 7 + 1
-            ));
+            );
         }
         state.panes[index].screen.feed(text.as_bytes());
     }
