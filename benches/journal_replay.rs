@@ -10,7 +10,7 @@
 //! fixture). Messages alternate between the two agents and are about 1 KB
 //! of prose each, like a review comment; each ends up delivered, so the
 //! file holds `sent`, `human_action`, `approved`, `delivery_started` and
-//! `delivered` records: 50 000 lines, about 12 MB.
+//! `delivered` records: 50 000 lines, about 15 MB.
 //!
 //! Groups:
 //! - `journal_replay/read_10k`: `Journal::replay` (read and decode).

@@ -12,7 +12,9 @@ script owns, 200x50, TERM=xterm-256color), with two panes that each stream
   m); each key is a different CJK character that appears nowhere else in
   the output, so the first time its bytes arrive is the moment it is drawn.
   With --target pane they go to a third pane running a raw-mode echo
-  program that prints a unique token per key (muxbench's method).
+  program that prints a unique CJK character per key (muxbench's method
+  with one-cell tokens: a multi-character token can be drawn in pieces
+  when a redraw leaves some of its cells unchanged).
 * the flood: how long both panes take to stream their data (until `cat`
   ends in both) and at what rate; loop-tui's CPU time.
 * memory: loop-tui's VmRSS sampled as the flood goes (after 25 %, 50 % and
@@ -220,9 +222,11 @@ while True:
         break
     out = []
     for c in b:
-        out.append("[%%04d%%s]" %% (n, chr(c)))
+        # Key n is echoed as its own CJK character, drawn once in a cell no
+        # earlier key used, so the multiplexer's redraw cannot split it.
+        out.append(chr(0x5E00 + n))
         n += 1
-        if n %% 8 == 0:
+        if n %% 30 == 0:
             out.append("\r\n")
     os.write(1, "".join(out).encode())
 '''
@@ -243,7 +247,7 @@ class Keys:
             ch = chr(0x4E00 + i)
             return ch.encode(), ch.encode()
         letter = "abcdefghijklmnopqrstuvwxyz"[i % 26]
-        return letter.encode(), ("[%04d%s]" % (i, letter)).encode()
+        return letter.encode(), chr(0x5E00 + i).encode()
 
 
 def open_editor(out, timeout):
@@ -272,6 +276,9 @@ def type_keys(out, keys, o, stop=None, on_tick=None):
             out.drain(0.05)
             open_editor(out, o.timeout)
             typed_in_editor = 0
+            # Leave the usual gap after the editor's frame, so the next key
+            # is not held back by the frame interval (16 ms) it started.
+            out.drain(rng.uniform(o.key_gap * 0.5, o.key_gap * 1.5))
         key, token = keys.next()
         out.mark()
         t0 = time.perf_counter()
