@@ -801,9 +801,9 @@ fn ten_thousand_messages_keep_the_bridge_responsive_memory_flat_and_all_come_bac
 // ---------------------------------------------------------------------------
 
 const SOAK_SIZES: [(u16, u16); 2] = [(40, 120), (44, 132)];
-/// Cycles before the baseline is taken: the allocator grows its arenas as
-/// the first restarted panes' threads use them (measured: about 12 MB over
-/// the first six cycles in a debug build, flat after).
+/// Cycles before the baseline is taken: the first cycles allocate what
+/// every later one reuses (both terminal sizes' frame buffers and pane
+/// grids, the allocator's free lists; about 1 MB in a debug build).
 const SOAK_WARM_UP: usize = 10;
 
 /// How long the measured cycles run: `LOOP_TUI_SOAK_CYCLES` cycles when set
