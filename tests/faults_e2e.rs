@@ -844,46 +844,16 @@ impl Agents {
 /// one), those carrying the harness's marker, and those whose command line
 /// names the run's directory. Zombies are dead already and not listed.
 fn run_processes(marker: &str, id: &str, run_dir: &Path) -> Vec<(u32, u32, String)> {
-    let run_var = format!("LOOP_TUI_RUN_ID={id}\0");
-    let marker_var = format!("{}={marker}\0", support::MARKER_VAR);
     let run_dir = run_dir.display().to_string();
-    let me = std::process::id();
-    let has = |bytes: &[u8], needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        let dir = entry.path();
-        let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
-        let environ = std::fs::read(dir.join("environ")).unwrap_or_default();
-        if !(has(&environ, run_var.as_bytes())
-            || has(&environ, marker_var.as_bytes())
-            || has(&cmdline, run_dir.as_bytes()))
-        {
-            continue;
-        }
-        let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
-        let mut fields = stat
-            .rsplit(')')
-            .next()
-            .unwrap_or_default()
-            .split_whitespace();
-        let zombie = fields.next() == Some("Z");
-        let ppid = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        if !zombie {
-            let cmd = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            found.push((pid, ppid, cmd));
-        }
-    }
-    found
+    support::live_processes()
+        .into_iter()
+        .filter(|p| {
+            p.has_env("LOOP_TUI_RUN_ID", id)
+                || p.has_env(support::MARKER_VAR, marker)
+                || p.cmdline_contains(&run_dir)
+        })
+        .map(|p| (p.pid, p.ppid, p.command()))
+        .collect()
 }
 
 /// Asserts that the raw output ends with the terminal restored (as in

@@ -594,46 +594,76 @@ fn read_loop(
     eof.store(true, Ordering::SeqCst);
 }
 
+/// A live process as /proc shows it.
+pub struct ProcessInfo {
+    pub pid: u32,
+    pub ppid: u32,
+    /// The command line, NUL-separated.
+    pub cmdline: Vec<u8>,
+    /// The environment, `NAME=value` entries each ended by a NUL.
+    pub environ: Vec<u8>,
+}
+
+impl ProcessInfo {
+    /// The command line with spaces between its words.
+    pub fn command(&self) -> String {
+        String::from_utf8_lossy(&self.cmdline).replace('\0', " ")
+    }
+
+    /// Whether the environment has exactly `NAME=value` (the whole entry,
+    /// so that one value can never be mistaken for a longer one).
+    pub fn has_env(&self, name: &str, value: &str) -> bool {
+        contains(&self.environ, format!("{name}={value}\0").as_bytes())
+    }
+
+    pub fn cmdline_contains(&self, needle: &str) -> bool {
+        contains(&self.cmdline, needle.as_bytes())
+    }
+}
+
+fn contains(bytes: &[u8], needle: &[u8]) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every live process but the test itself; zombies are dead already (only
+/// their parent's wait is missing) and not listed.
+pub fn live_processes() -> Vec<ProcessInfo> {
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            if pid == me {
+                return None;
+            }
+            let dir = entry.path();
+            let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+            let mut fields = stat.rsplit(')').next()?.split_whitespace();
+            if fields.next() == Some("Z") {
+                return None;
+            }
+            let ppid = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+            Some(ProcessInfo {
+                pid,
+                ppid,
+                cmdline: std::fs::read(dir.join("cmdline")).unwrap_or_default(),
+                environ: std::fs::read(dir.join("environ")).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
 /// The live processes whose command line contains `marker` or whose
 /// environment has [`MARKER_VAR`] set to it, excluding the test process.
 pub fn processes_with(marker: &str) -> Vec<(u32, String)> {
-    let me = std::process::id();
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        let dir = entry.path();
-        let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
-        let environ = std::fs::read(dir.join("environ")).unwrap_or_default();
-        let has = |bytes: &[u8], needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
-        // In the environment the whole entry must match, so that one
-        // marker can never be mistaken for a longer one.
-        let entry = format!("{MARKER_VAR}={marker}\0");
-        if has(&cmdline, marker.as_bytes()) || has(&environ, entry.as_bytes()) {
-            let state = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
-            // Zombies are dead already; only their parent's wait is missing.
-            let zombie = state
-                .rsplit(')')
-                .next()
-                .is_some_and(|rest| rest.trim_start().starts_with('Z'));
-            if !zombie {
-                let cmd = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-                found.push((pid, cmd));
-            }
-        }
-    }
-    found
+    live_processes()
+        .into_iter()
+        .filter(|p| p.cmdline_contains(marker) || p.has_env(MARKER_VAR, marker))
+        .map(|p| (p.pid, p.command()))
+        .collect()
 }
 
 /// Waits until no live process carries `marker`; returns the survivors if
