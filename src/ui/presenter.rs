@@ -39,6 +39,10 @@ pub struct Presenter<B: Backend> {
     /// first frame).
     cursor_known: bool,
     chrome: Vec<PaneChrome>,
+    /// One screen row as the terminal shows it and as it is redrawn, for
+    /// frames that redraw single rows.
+    row_before: Buffer,
+    row_after: Buffer,
 }
 
 impl<B: Backend> Presenter<B> {
@@ -52,6 +56,8 @@ impl<B: Backend> Presenter<B> {
             cursor: None,
             cursor_known: false,
             chrome: Vec::new(),
+            row_before: Buffer::empty(Rect::default()),
+            row_after: Buffer::empty(Rect::default()),
         }
     }
 
@@ -154,29 +160,54 @@ impl<B: Backend> Presenter<B> {
         }
         let y = area.y + row;
         let width = self.shown.area.width;
-        if y >= self.shown.area.bottom() || width == 0 {
+        if y >= self.shown.area.bottom() || area.x >= width {
             return Ok(());
         }
-        // The whole screen row, so the diff sees wide characters next to
-        // the pane's edges exactly as a whole-frame diff would.
-        let start = self.shown.index_of(0, y);
-        let line = start..start + usize::from(width);
-        let before = Buffer {
-            area: Rect::new(0, y, width, 1),
-            content: self.shown.content[line.clone()].to_vec(),
-        };
-        let mut after = before.clone();
-        let left = area.x.min(width);
-        let right = area.right().min(width);
-        for x in left..right {
-            after[(x, y)].reset();
+        // The pane's columns and the border column on each side: nothing
+        // else on the row changes, and a border is never part of a wide
+        // character, so the diff starts and ends exactly as a whole-row
+        // diff would around the pane. This runs for every echoed key, so
+        // the row buffers are kept, and cells are moved between them and
+        // the screen rather than cloned.
+        let left = area.x.saturating_sub(1);
+        let right = area.right().saturating_add(1).min(width);
+        let span = Rect::new(left, y, right - left, 1);
+        let start = self.shown.index_of(left, y);
+        let line = start..start + usize::from(span.width);
+        for scratch in [&mut self.row_before, &mut self.row_after] {
+            if scratch.area != span {
+                scratch.resize(span);
+            }
         }
-        term_view::render_row(emulator, area, row, &mut after);
-        let mut updates: Vec<(u16, u16, &Cell)> = before.diff_iter(&after).collect();
-        repaint_blanked_halves(&before, &after, &mut updates);
-        self.backend.draw(updates.into_iter())?;
-        self.shown.content[line].clone_from_slice(&after.content);
-        Ok(())
+        self.row_before
+            .content
+            .swap_with_slice(&mut self.shown.content[line.clone()]);
+        // The pane's cells start blank; the borders stay as shown.
+        for (offset, (after, before)) in self
+            .row_after
+            .content
+            .iter_mut()
+            .zip(&self.row_before.content)
+            .enumerate()
+        {
+            let x = left + u16::try_from(offset).unwrap_or(u16::MAX);
+            if (area.x..area.right()).contains(&x) {
+                after.reset();
+            } else {
+                after.clone_from(before);
+            }
+        }
+        term_view::render_row(emulator, area, row, &mut self.row_after);
+        let mut updates: Vec<(u16, u16, &Cell)> =
+            self.row_before.diff_iter(&self.row_after).collect();
+        let drawn = if updates.is_empty() {
+            Ok(())
+        } else {
+            repaint_blanked_halves(&self.row_before, &self.row_after, &mut updates);
+            self.backend.draw(updates.into_iter())
+        };
+        self.shown.content[line].swap_with_slice(&mut self.row_after.content);
+        drawn
     }
 
     /// Shows the cursor at `cursor` or hides it. Drawing moves the
