@@ -6,6 +6,7 @@
 #                                           # (throughput split latency idle rss startup idle2 rss2)
 #   REPS=5 scripts/compare-with-tmux.sh     # more pairs per throughput figure
 #   TESTS="throughput latency" scripts/compare-with-tmux.sh
+#   LATENCY_RUNS=5 TESTS=latency scripts/compare-with-tmux.sh
 #
 # Ratios against the bare PTY of the same invocation are what to compare:
 # absolute seconds drift with machine load (see ../shared/perf/RESULTS.md).
@@ -38,10 +39,21 @@ for test in $tests; do
     idle) args+=(--idle-secs "${IDLE_SECS:-30}") ;;
     # The same history for both: loop-tui's default, 10 000 lines.
     rss) args+=(--scrollback 10000) ;;
+    # 400 keys print 50 lines of tokens: with 60 rows nothing scrolls, so
+    # every key is timed for both. In 50 rows the pane scrolls, and a
+    # multiplexer that writes only the cells that changed (loop-tui) leaves
+    # some tokens split in the byte stream, where muxbench cannot see them:
+    # those keys would silently drop out of its figures.
+    latency) args+=(--keys 400 --rows 60) ;;
   esac
-  # --bin applies to every profile of a call, so each multiplexer gets its own call.
-  python3 "$perf/muxbench.py" "${args[@]}" --mux tmux
-  python3 "$perf/muxbench.py" "${args[@]}" --mux loop-tui --bin "$bin"
+  # Latency is noisy on a shared machine: several runs, alternating.
+  rounds=1
+  [ "$test" = latency ] && rounds="${LATENCY_RUNS:-3}"
+  for _ in $(seq "$rounds"); do
+    # --bin applies to every profile of a call, so each multiplexer gets its own call.
+    python3 "$perf/muxbench.py" "${args[@]}" --mux tmux
+    python3 "$perf/muxbench.py" "${args[@]}" --mux loop-tui --bin "$bin"
+  done
 done
 
 python3 "$perf/report.py" "$out" || true
