@@ -327,3 +327,29 @@ fn a_wide_character_over_half_of_another_leaves_no_coloured_blank() {
         }
     }
 }
+
+/// After a scroll every row of the pane is written whole: a line that
+/// happens to start like the line that was under it still appears in one
+/// piece in the output, for whatever reads the byte stream (a terminal
+/// logger, a benchmark's markers). Writing only the differing cells would
+/// send just `END` here.
+#[test]
+fn a_scrolled_line_is_written_whole() {
+    for kind in [EmulatorKind::Alacritty, EmulatorKind::Vt100] {
+        let state = state(kind);
+        let mut screen = Screen::new();
+        let rows = state.panes[0].size.rows;
+        // Every row shows a READY marker; the next line only differs at its end.
+        for _ in 0..rows {
+            state.panes[0].screen.feed(b"\r\nMARK_1234_READY");
+        }
+        screen.whole(&state);
+        state.panes[0].screen.feed(b"\r\nMARK_1234_END");
+        assert!(screen.presenter.draw_pane_output(&state).unwrap());
+        let bytes = screen.take();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("MARK_1234_END"), "{kind:?}: {text:?}");
+        screen.terminal.process(&bytes);
+        assert_eq!(screen.shows(), whole_frame(&state), "{kind:?}");
+    }
+}

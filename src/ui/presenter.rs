@@ -129,14 +129,20 @@ impl<B: Backend> Presenter<B> {
                 return Ok(false);
             }
             match emulator.take_damage() {
+                // Everything moved (a scroll, mostly): rows are written whole,
+                // as tmux does. A moved row rarely matches what was under it
+                // anyway, and whole rows keep each line's text contiguous in
+                // the output, so whatever reads the byte stream (a terminal
+                // logger, muxbench's markers) sees the pane's lines rather
+                // than the fragments that happened to differ.
                 Damage::All => {
                     for row in 0..area.height {
-                        self.redraw_row(&**emulator, area, row)?;
+                        self.redraw_row(&**emulator, area, row, true)?;
                     }
                 }
                 Damage::Rows(rows) => {
                     for row in rows {
-                        self.redraw_row(&**emulator, area, row)?;
+                        self.redraw_row(&**emulator, area, row, false)?;
                     }
                 }
             }
@@ -148,12 +154,14 @@ impl<B: Backend> Presenter<B> {
     }
 
     /// Draws row `row` of a pane's screen, writing only the cells that
-    /// differ from what the terminal shows.
+    /// differ from what the terminal shows, or every cell of the pane's row
+    /// when `whole`.
     fn redraw_row(
         &mut self,
         emulator: &dyn crate::pane::emulator::Emulator,
         area: Rect,
         row: u16,
+        whole: bool,
     ) -> Result<(), B::Error> {
         if row >= area.height {
             return Ok(());
@@ -198,6 +206,20 @@ impl<B: Backend> Presenter<B> {
             }
         }
         term_view::render_row(emulator, area, row, &mut self.row_after);
+        if whole {
+            // Each pane cell is taken as showing something else, so the
+            // diff writes them all, in order: a write that blanks half of
+            // a wide character is then always followed by the write of
+            // the cell it blanked.
+            for x in area.x..area.right().min(width) {
+                let other = if self.row_after[(x, y)].symbol() == " " {
+                    "x"
+                } else {
+                    " "
+                };
+                self.row_before[(x, y)].set_symbol(other);
+            }
+        }
         let mut updates: Vec<(u16, u16, &Cell)> =
             self.row_before.diff_iter(&self.row_after).collect();
         let drawn = if updates.is_empty() {
