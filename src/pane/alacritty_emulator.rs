@@ -32,7 +32,7 @@ use super::emulator::{
     CellAttrs, CellColor, CellText, CellView, CursorState, Damage, Emulator, EmulatorOptions,
     InputModes, MouseEncoding, MouseMode, PaneSize,
 };
-use super::history::{CompactHistory, HistoryLine};
+use super::history::{CompactHistory, HistoryLine, LineBuilder};
 use super::keyboard::{KeyboardFlags, KeyboardStacks, SetMode};
 use super::replies::{self, ModeState};
 use super::sync::SYNC_TIMEOUT;
@@ -643,9 +643,8 @@ impl AlacrittyEmulator {
         // Lines our store would drop straight away are not copied.
         let first = added.saturating_sub(self.history.capacity());
         for back in (1..=added - first).rev() {
-            let line = &grid[Line(-i32::try_from(back).unwrap_or(i32::MAX))];
-            let cells = (0..grid.columns()).map(|col| view(&line[Column(col)]));
-            self.history.push(HistoryLine::from_cells(cells));
+            let row = &grid[Line(-i32::try_from(back).unwrap_or(i32::MAX))];
+            self.history.push(compact_line(&row[..]));
         }
         self.term.grid_mut().clear_history();
         if self.offset != 0 {
@@ -732,6 +731,54 @@ fn color(c: Color) -> CellColor {
             }
         }
     }
+}
+
+/// The flags that change how a cell is drawn, apart from its text.
+const STYLE_FLAGS: Flags = Flags::BOLD
+    .union(Flags::DIM)
+    .union(Flags::ITALIC)
+    .union(Flags::ALL_UNDERLINES)
+    .union(Flags::INVERSE);
+
+/// The flags after which a cell's text is not simply its character.
+const TEXT_FLAGS: Flags = Flags::HIDDEN
+    .union(Flags::WIDE_CHAR)
+    .union(Flags::WIDE_CHAR_SPACER);
+
+/// A row of alacritty's history in compact form, drawn as [`view`] draws
+/// it. The styles are converted only where they change and plain
+/// characters are copied as they are: this runs for every line of output.
+fn compact_line(cells: &[Cell]) -> HistoryLine {
+    // Blanks in the default style at the end are dropped without a look.
+    let blank = |cell: &Cell| {
+        (cell.c == ' ' || cell.c == '\0')
+            && cell.bg == Color::Named(NamedColor::Background)
+            && !cell
+                .flags
+                .intersects(Flags::INVERSE | Flags::ALL_UNDERLINES | Flags::WIDE_CHAR_SPACER)
+            && cell.zerowidth().is_none()
+    };
+    let width = cells
+        .iter()
+        .rposition(|cell| !blank(cell))
+        .map_or(0, |last| last + 1);
+    let mut line = LineBuilder::new();
+    let mut style = None;
+    for cell in &cells[..width] {
+        let key = (cell.fg, cell.bg, cell.flags & STYLE_FLAGS);
+        if style != Some(key) {
+            let drawn = view(cell);
+            line.set_style(drawn.fg, drawn.bg, drawn.attrs);
+            style = Some(key);
+        }
+        if cell.flags.intersects(TEXT_FLAGS) || cell.zerowidth().is_some() {
+            let drawn = view(cell);
+            line.push(drawn.text, drawn.wide_continuation);
+        } else {
+            line.push_char(if cell.c == '\0' { ' ' } else { cell.c });
+        }
+    }
+    line.finish()
 }
 
 /// How alacritty's cell is drawn.

@@ -73,52 +73,12 @@ pub fn looks_blank(cell: &CellView<'_>) -> bool {
 impl HistoryLine {
     /// Builds a line from its cells, left to right.
     pub fn from_cells<'a>(cells: impl IntoIterator<Item = CellView<'a>>) -> Self {
-        let mut text = String::new();
-        let mut columns: Vec<u32> = Vec::new();
-        let mut runs: Vec<Run> = Vec::new();
-        let mut simple = true;
-        // Everything up to here is kept: (columns, text length, runs).
-        let mut kept = (0usize, 0usize, 0usize);
-        for (col, cell) in cells.into_iter().enumerate() {
-            let Ok(start) = u16::try_from(col) else {
-                break;
-            };
-            let style = Style {
-                fg: cell.fg,
-                bg: cell.bg,
-                attrs: cell.attrs,
-            };
-            if runs.last().is_none_or(|run| run.style != style) {
-                runs.push(Run { start, style });
-            }
-            let before = text.len();
-            columns.push(u32::try_from(before).unwrap_or(u32::MAX));
-            if !cell.wide_continuation {
-                cell.text.push_to(&mut text);
-            }
-            if text.len() - before != 1 {
-                simple = false;
-            }
-            if !looks_blank(&cell) {
-                kept = (col + 1, text.len(), runs.len());
-            }
+        let mut builder = LineBuilder::new();
+        for cell in cells {
+            builder.set_style(cell.fg, cell.bg, cell.attrs);
+            builder.push(cell.text, cell.wide_continuation);
         }
-        let (width, text_len, run_count) = kept;
-        text.truncate(text_len);
-        runs.truncate(run_count);
-        columns.truncate(width);
-        columns.push(u32::try_from(text_len).unwrap_or(u32::MAX));
-        // Trimming may have removed the only columns that are not one byte.
-        let simple = simple
-            || columns
-                .iter()
-                .enumerate()
-                .all(|(col, &offset)| offset as usize == col);
-        Self {
-            text: text.into_boxed_str(),
-            columns: (!simple).then(|| columns.into_boxed_slice()),
-            runs: runs.into_boxed_slice(),
-        }
+        builder.finish()
     }
 
     /// How many columns the line has after trimming.
@@ -179,6 +139,138 @@ impl HistoryLine {
                 .as_ref()
                 .map_or(0, |c| c.len() * size_of::<u32>())
             + self.runs.len() * size_of::<Run>()
+    }
+}
+
+/// Builds a [`HistoryLine`] cell by cell. Copying every line that leaves
+/// the screen is on the output's hot path, so a cell costs a few
+/// comparisons: the style is set only when it changes, and plain
+/// characters skip the column table until a line needs one.
+#[derive(Debug, Default)]
+pub struct LineBuilder {
+    text: String,
+    /// Where each column starts in `text`, once a column is not one byte.
+    columns: Option<Vec<u32>>,
+    runs: Vec<Run>,
+    width: usize,
+    style: Style,
+    /// The style has changed since the last run began.
+    new_run: bool,
+    /// A blank in the current style looks like a default blank.
+    blank_is_default: bool,
+    /// Everything up to the last cell that does not look like a default
+    /// blank: (columns, text length, runs).
+    kept: (usize, usize, usize),
+}
+
+impl LineBuilder {
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            new_run: true,
+            blank_is_default: true,
+            ..Self::default()
+        }
+    }
+
+    /// The style of the cells pushed from now on.
+    pub fn set_style(&mut self, fg: CellColor, bg: CellColor, attrs: CellAttrs) {
+        let style = Style { fg, bg, attrs };
+        if style == self.style && !self.runs.is_empty() {
+            self.new_run = false;
+            return;
+        }
+        self.style = style;
+        self.new_run = self.runs.last().is_none_or(|run| run.style != style);
+        self.blank_is_default = bg == CellColor::Default && !attrs.inverse && !attrs.underline;
+    }
+
+    fn start_cell(&mut self) {
+        if self.new_run {
+            let start = u16::try_from(self.width).unwrap_or(u16::MAX);
+            self.runs.push(Run {
+                start,
+                style: self.style,
+            });
+            self.new_run = false;
+        }
+    }
+
+    fn end_cell(&mut self, blank: bool) {
+        self.width += 1;
+        if !(blank && self.blank_is_default) {
+            self.kept = (self.width, self.text.len(), self.runs.len());
+        }
+    }
+
+    /// A one-column cell holding one character (a space is a blank).
+    pub fn push_char(&mut self, c: char) {
+        self.start_cell();
+        let before = self.text.len();
+        self.text.push(c);
+        if let Some(columns) = &mut self.columns {
+            columns.push(u32::try_from(before).unwrap_or(u32::MAX));
+        } else if c.len_utf8() != 1 {
+            self.start_column_table(before);
+        }
+        self.end_cell(c == ' ');
+    }
+
+    /// Any cell; the second half of a wide character holds no text.
+    pub fn push(&mut self, text: CellText<'_>, wide_continuation: bool) {
+        if let (false, CellText::Char(c)) = (wide_continuation, text) {
+            return self.push_char(c);
+        }
+        self.start_cell();
+        let before = self.text.len();
+        if !wide_continuation {
+            text.push_to(&mut self.text);
+        }
+        if let Some(columns) = &mut self.columns {
+            columns.push(u32::try_from(before).unwrap_or(u32::MAX));
+        } else if self.text.len() - before != 1 {
+            self.start_column_table(before);
+        }
+        self.end_cell(text.is_blank() && !wide_continuation);
+    }
+
+    /// Every column so far was one byte; the one starting at `at` is not.
+    fn start_column_table(&mut self, at: usize) {
+        let mut columns: Vec<u32> = (0..self.width)
+            .map(|col| u32::try_from(col).unwrap_or(u32::MAX))
+            .collect();
+        columns.push(u32::try_from(at).unwrap_or(u32::MAX));
+        self.columns = Some(columns);
+    }
+
+    /// The line, trailing default blanks trimmed.
+    #[must_use]
+    pub fn finish(self) -> HistoryLine {
+        let Self {
+            mut text,
+            columns,
+            mut runs,
+            kept: (width, text_len, run_count),
+            ..
+        } = self;
+        text.truncate(text_len);
+        runs.truncate(run_count);
+        let columns = columns.and_then(|mut columns| {
+            columns.truncate(width);
+            columns.push(u32::try_from(text_len).unwrap_or(u32::MAX));
+            // Trimming may have removed the only columns that are not one
+            // byte.
+            let simple = columns
+                .iter()
+                .enumerate()
+                .all(|(col, &offset)| offset as usize == col);
+            (!simple).then(|| columns.into_boxed_slice())
+        });
+        HistoryLine {
+            text: text.into_boxed_str(),
+            columns,
+            runs: runs.into_boxed_slice(),
+        }
     }
 }
 
