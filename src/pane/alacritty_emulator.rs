@@ -556,6 +556,8 @@ pub struct AlacrittyEmulator {
     offset: usize,
     /// The view moved since the renderer last asked for damage.
     view_moved: bool,
+    /// Reused for every line copied into `history`.
+    line_builder: LineBuilder,
 }
 
 /// Output is parsed in slices of at most this many bytes, and alacritty's
@@ -606,6 +608,7 @@ impl AlacrittyEmulator {
             history: CompactHistory::new(scrollback_lines),
             offset: 0,
             view_moved: false,
+            line_builder: LineBuilder::new(),
         }
     }
 
@@ -644,7 +647,8 @@ impl AlacrittyEmulator {
         let first = added.saturating_sub(self.history.capacity());
         for back in (1..=added - first).rev() {
             let row = &grid[Line(-i32::try_from(back).unwrap_or(i32::MAX))];
-            self.history.push(compact_line(&row[..]));
+            self.history
+                .push(compact_line(&mut self.line_builder, &row[..]));
         }
         self.term.grid_mut().clear_history();
         if self.offset != 0 {
@@ -748,7 +752,7 @@ const TEXT_FLAGS: Flags = Flags::HIDDEN
 /// A row of alacritty's history in compact form, drawn as [`view`] draws
 /// it. The styles are converted only where they change and plain
 /// characters are copied as they are: this runs for every line of output.
-fn compact_line(cells: &[Cell]) -> HistoryLine {
+fn compact_line(line: &mut LineBuilder, cells: &[Cell]) -> HistoryLine {
     // Blanks in the default style at the end are dropped without a look.
     let blank = |cell: &Cell| {
         (cell.c == ' ' || cell.c == '\0')
@@ -762,7 +766,6 @@ fn compact_line(cells: &[Cell]) -> HistoryLine {
         .iter()
         .rposition(|cell| !blank(cell))
         .map_or(0, |last| last + 1);
-    let mut line = LineBuilder::new();
     let mut style = None;
     for cell in &cells[..width] {
         let key = (cell.fg, cell.bg, cell.flags & STYLE_FLAGS);

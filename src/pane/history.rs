@@ -167,6 +167,8 @@ impl LineBuilder {
     #[must_use]
     pub fn new() -> Self {
         Self {
+            text: String::with_capacity(256),
+            runs: Vec::with_capacity(16),
             new_run: true,
             blank_is_default: true,
             ..Self::default()
@@ -243,19 +245,13 @@ impl LineBuilder {
         self.columns = Some(columns);
     }
 
-    /// The line, trailing default blanks trimmed.
-    #[must_use]
-    pub fn finish(self) -> HistoryLine {
-        let Self {
-            mut text,
-            columns,
-            mut runs,
-            kept: (width, text_len, run_count),
-            ..
-        } = self;
-        text.truncate(text_len);
-        runs.truncate(run_count);
-        let columns = columns.and_then(|mut columns| {
+    /// The line, trailing default blanks trimmed. The builder is empty
+    /// again afterwards and keeps its buffers for the next line, so a line
+    /// costs exactly one allocation per part it has.
+    pub fn finish(&mut self) -> HistoryLine {
+        let (width, text_len, run_count) = self.kept;
+        let text = &self.text[..text_len];
+        let columns = self.columns.as_mut().and_then(|columns| {
             columns.truncate(width);
             columns.push(u32::try_from(text_len).unwrap_or(u32::MAX));
             // Trimming may have removed the only columns that are not one
@@ -264,13 +260,22 @@ impl LineBuilder {
                 .iter()
                 .enumerate()
                 .all(|(col, &offset)| offset as usize == col);
-            (!simple).then(|| columns.into_boxed_slice())
+            (!simple).then(|| Box::<[u32]>::from(&columns[..]))
         });
-        HistoryLine {
-            text: text.into_boxed_str(),
+        let line = HistoryLine {
+            text: Box::from(text),
             columns,
-            runs: runs.into_boxed_slice(),
-        }
+            runs: Box::from(&self.runs[..run_count]),
+        };
+        self.text.clear();
+        self.columns = None;
+        self.runs.clear();
+        self.width = 0;
+        self.style = Style::default();
+        self.new_run = true;
+        self.blank_is_default = true;
+        self.kept = (0, 0, 0);
+        line
     }
 }
 
