@@ -176,6 +176,7 @@ impl LineBuilder {
     }
 
     /// The style of the cells pushed from now on.
+    #[inline]
     pub fn set_style(&mut self, fg: CellColor, bg: CellColor, attrs: CellAttrs) {
         let style = Style { fg, bg, attrs };
         if style == self.style && !self.runs.is_empty() {
@@ -187,6 +188,7 @@ impl LineBuilder {
         self.blank_is_default = bg == CellColor::Default && !attrs.inverse && !attrs.underline;
     }
 
+    #[inline]
     fn start_cell(&mut self) {
         if self.new_run {
             let start = u16::try_from(self.width).unwrap_or(u16::MAX);
@@ -198,6 +200,7 @@ impl LineBuilder {
         }
     }
 
+    #[inline]
     fn end_cell(&mut self, blank: bool) {
         self.width += 1;
         if !(blank && self.blank_is_default) {
@@ -206,6 +209,7 @@ impl LineBuilder {
     }
 
     /// A one-column cell holding one character (a space is a blank).
+    #[inline]
     pub fn push_char(&mut self, c: char) {
         self.start_cell();
         let before = self.text.len();
