@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use alacritty_terminal::event::{Event, EventListener, WindowSize};
-use alacritty_terminal::grid::Dimensions;
+use alacritty_terminal::grid::{Dimensions, Grid};
 use alacritty_terminal::index::{Column, Line};
 use alacritty_terminal::term::cell::{Cell, Flags};
 use alacritty_terminal::term::{Config, Term, TermDamage, TermMode};
@@ -32,7 +32,7 @@ use super::emulator::{
     CellAttrs, CellColor, CellText, CellView, CursorState, Damage, Emulator, EmulatorOptions,
     InputModes, MouseEncoding, MouseMode, PaneSize,
 };
-use super::history::{CompactHistory, HistoryLine, LineBuilder};
+use super::history::{CompactHistory, LineBuilder};
 use super::keyboard::{KeyboardFlags, KeyboardStacks, SetMode};
 use super::replies::{self, ModeState};
 use super::sync::SYNC_TIMEOUT;
@@ -558,17 +558,37 @@ pub struct AlacrittyEmulator {
     view_moved: bool,
     /// Reused for every line copied into `history`.
     line_builder: LineBuilder,
+    /// How many spare rows alacritty's primary grid has for history lines
+    /// before it must allocate more (see [`SPARE_ROWS`]).
+    spare_rows: usize,
+    /// The primary grid's spare rows are not [`SPARE_ROWS`] any more (a
+    /// resize, or a slice that scrolled more lines than that): it is
+    /// primed again once output allows.
+    reprime: bool,
 }
 
 /// Output is parsed in slices of at most this many bytes, and alacritty's
 /// history is copied out after each one. A slice of plain output adds at
-/// most one line per byte, so alacritty's history (and the spare rows it
-/// keeps, 1 000 of them) stays small and is recycled rather than
-/// reallocated. Nothing is lost when a slice adds more (a scroll of many
-/// lines, or a long synchronized update replayed at once): alacritty's
+/// most one line per byte, so alacritty's history never needs more than
+/// [`SPARE_ROWS`] rows. Nothing is lost when a slice adds more (a scroll of
+/// many lines, or a long synchronized update replayed at once): alacritty's
 /// history holds as many lines as ours, so it then holds exactly the
 /// newest lines ours must keep.
-const SLICE: usize = 512;
+const SLICE: usize = 128;
+
+/// The rows alacritty's primary grid keeps beyond its screen for the lines
+/// a slice scrolls into its history, before they are copied out.
+///
+/// alacritty allocates history rows at least 1 000 at a time, full width
+/// and initialised (2.3 MB for a 98-column pane), and keeps up to 1 000
+/// spare after its history is cleared, which is more than the compact
+/// history of 10 000 typical lines takes. Its grid only allocates exactly
+/// when it is created, so [`AlacrittyEmulator::prime_spare_rows`] gives it
+/// a grid made with this many extra rows, which the history then reuses
+/// slice after slice. A slice that scrolls more (escape sequences can
+/// scroll a whole screen in a few bytes) makes alacritty allocate its
+/// 1 000 rows; the grid is primed again once output is back to normal.
+const SPARE_ROWS: usize = SLICE;
 
 /// `alacritty_terminal` 0.26 panics when a wide character is written into a
 /// one-column grid, so its grid is never narrower than two columns; the
@@ -595,7 +615,7 @@ impl AlacrittyEmulator {
         };
         let term = Term::new(config, &GridSize(size), listener.clone());
         listener.lock().size = size;
-        Self {
+        let mut emulator = Self {
             term,
             parser: Processor::new(),
             listener,
@@ -609,10 +629,49 @@ impl AlacrittyEmulator {
             offset: 0,
             view_moved: false,
             line_builder: LineBuilder::new(),
-        }
+            spare_rows: 0,
+            reprime: true,
+        };
+        emulator.prime_spare_rows(SPARE_ROWS);
+        emulator
     }
 
-    fn advance(&mut self, bytes: &[u8]) {
+    /// Gives the primary grid exactly `spare` rows beyond its screen for
+    /// history lines, so it does not allocate its own 1 000 (see
+    /// [`SPARE_ROWS`]). The screen, cursors and settings stay as they are;
+    /// alacritty's history must be empty, as it is between slices.
+    fn prime_spare_rows(&mut self, spare: usize) {
+        if self.history.capacity() == 0 {
+            // alacritty keeps no history, so it needs no spare rows.
+            self.reprime = false;
+            return;
+        }
+        if self.term.mode().contains(TermMode::ALT_SCREEN) {
+            // The primary grid is out of reach until the child leaves
+            // the alternate screen.
+            self.reprime = true;
+            return;
+        }
+        let grid = self.term.grid_mut();
+        let (lines, columns) = (grid.screen_lines(), grid.columns());
+        // Made taller and then shrunk, a grid keeps the rows it lost as
+        // spare ones, and allocates nothing more until they are used up.
+        let mut fresh: Grid<Cell> = Grid::new(lines + spare, columns, self.history.capacity());
+        fresh.resize::<Color>(false, lines, columns);
+        for line in 0..i32::try_from(lines).unwrap_or(i32::MAX) {
+            std::mem::swap(&mut fresh[Line(line)], &mut grid[Line(line)]);
+        }
+        fresh.cursor = grid.cursor.clone();
+        fresh.saved_cursor = grid.saved_cursor.clone();
+        *grid = fresh;
+        self.spare_rows = spare;
+        self.reprime = false;
+    }
+
+    /// Parses `bytes` slice by slice; returns whether a slice scrolled
+    /// more lines into alacritty's history than it had spare rows for.
+    fn advance(&mut self, bytes: &[u8]) -> bool {
+        let mut overflowed = false;
         for slice in bytes.chunks(SLICE) {
             let mut performer = Performer {
                 term: &mut self.term,
@@ -620,14 +679,16 @@ impl AlacrittyEmulator {
                 listener: &self.listener,
             };
             self.parser.advance(&mut performer, slice);
-            self.take_history();
+            overflowed |= self.take_history();
         }
+        overflowed
     }
 
     /// Moves the lines that entered alacritty's history into ours, oldest
     /// first, and empties alacritty's. A view scrolled back stays on the
-    /// lines it shows, as in alacritty and tmux.
-    fn take_history(&mut self) {
+    /// lines it shows, as in alacritty and tmux. Returns whether there were
+    /// more than alacritty had spare rows for.
+    fn take_history(&mut self) -> bool {
         if std::mem::take(&mut self.state.history_erased) {
             self.history.clear();
             self.view_moved |= self.offset != 0;
@@ -641,20 +702,23 @@ impl AlacrittyEmulator {
         let grid = self.term.grid();
         let added = grid.history_size();
         if added == 0 {
-            return;
+            return false;
         }
         // Lines our store would drop straight away are not copied.
         let first = added.saturating_sub(self.history.capacity());
         for back in (1..=added - first).rev() {
             let row = &grid[Line(-i32::try_from(back).unwrap_or(i32::MAX))];
-            self.history
-                .push(compact_line(&mut self.line_builder, &row[..]));
+            compact_line(&mut self.line_builder, &row[..]);
+            self.history.push(&mut self.line_builder);
         }
         self.term.grid_mut().clear_history();
         if self.offset != 0 {
             self.offset = (self.offset + added).min(self.history_len());
             self.view_moved = true;
         }
+        let overflowed = added > self.spare_rows;
+        self.reprime |= overflowed;
+        overflowed
     }
 
     /// The lines that can be scrolled back to: none on the alternate
@@ -749,10 +813,11 @@ const TEXT_FLAGS: Flags = Flags::HIDDEN
     .union(Flags::WIDE_CHAR)
     .union(Flags::WIDE_CHAR_SPACER);
 
-/// A row of alacritty's history in compact form, drawn as [`view`] draws
-/// it. The styles are converted only where they change and plain
-/// characters are copied as they are: this runs for every line of output.
-fn compact_line(line: &mut LineBuilder, cells: &[Cell]) -> HistoryLine {
+/// Builds a row of alacritty's history in compact form in `line`, drawn as
+/// [`view`] draws it. The styles are converted only where they change and
+/// plain characters are copied as they are: this runs for every line of
+/// output.
+fn compact_line(line: &mut LineBuilder, cells: &[Cell]) {
     // Blanks in the default style at the end are dropped without a look.
     let blank = |cell: &Cell| {
         (cell.c == ' ' || cell.c == '\0')
@@ -781,7 +846,6 @@ fn compact_line(line: &mut LineBuilder, cells: &[Cell]) -> HistoryLine {
             line.push_char(if cell.c == '\0' { ' ' } else { cell.c });
         }
     }
-    line.finish()
 }
 
 /// How alacritty's cell is drawn.
@@ -819,23 +883,42 @@ impl Emulator for AlacrittyEmulator {
         let mut ends = Vec::new();
         self.xtversion.scan(bytes, |end| ends.push(end));
         let mut start = 0;
+        let mut overflowed = false;
         for end in ends {
-            self.advance(&bytes[start..end]);
+            overflowed |= self.advance(&bytes[start..end]);
             self.answer_xtversion();
             start = end;
         }
-        self.advance(&bytes[start..]);
+        overflowed |= self.advance(&bytes[start..]);
+        // While output keeps scrolling more lines per slice than the spare
+        // rows hold, alacritty's own 1 000 are kept rather than allocated
+        // again for every read.
+        if self.reprime && !overflowed {
+            self.prime_spare_rows(SPARE_ROWS);
+        }
         self.mirror_title();
     }
 
     fn resize(&mut self, size: PaneSize) {
         let size = grid_size(size);
+        if size == self.size() {
+            return;
+        }
+        // A taller grid takes its new rows from the spare ones, and would
+        // allocate 1 000 if there were not enough.
+        let growth = usize::from(size.rows).saturating_sub(self.term.grid().screen_lines());
+        if growth > self.spare_rows {
+            self.prime_spare_rows(SPARE_ROWS + growth);
+        }
         self.term.resize(GridSize(size));
         self.listener.lock().size = size;
         // Lines a smaller screen pushes out go to our history. A taller
         // screen does not pull them back (alacritty's history is empty):
         // the screen gains blank rows at the bottom instead.
         self.take_history();
+        // A new width rebuilds alacritty's rows without spare ones, a new
+        // height changes how many there are.
+        self.prime_spare_rows(SPARE_ROWS);
     }
 
     fn size(&self) -> PaneSize {

@@ -2,13 +2,18 @@
 //! its style runs, with trailing default blanks trimmed, instead of a
 //! full-width row of fat cells. `alacritty_terminal` keeps every history
 //! line as a row of 24-byte cells (about 2.3 KB for a 98-column pane); a
-//! typical coloured 80-character line takes about a tenth of that here.
+//! typical coloured 80-character line takes about a twentieth of that here.
 //! The alacritty emulator copies every line that leaves its screen into
 //! this store and keeps its own history empty.
 //!
+//! The lines are encoded one after another into chunks of 64 KiB rather
+//! than allocated one by one: a history of 10 000 lines is then a few dozen
+//! allocations instead of 20 000, costs no allocator overhead per line, and
+//! a line is copied in with a few `memcpy`s. Lines leave in the order they
+//! came, so a chunk is freed (or reused) once its last line is dropped.
+//!
 //! Lines are not reflowed when the pane is resized: a line wider than the
-//! pane is clipped, a narrower one padded with blanks (tmux does the same
-//! for lines it did not wrap itself).
+//! pane is clipped, a narrower one padded with blanks.
 
 use std::collections::VecDeque;
 use std::mem::size_of;
@@ -28,19 +33,6 @@ struct Style {
 struct Run {
     start: u16,
     style: Style,
-}
-
-/// One history line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryLine {
-    /// Each column's text in order: a blank is a space, the second half of
-    /// a wide character has no text, combining marks follow their base.
-    text: Box<str>,
-    /// Where each column's text starts in `text`, plus a final entry at its
-    /// end; `None` when every column is exactly one byte (plain ASCII, no
-    /// wide characters), where the column is the byte offset.
-    columns: Option<Box<[u32]>>,
-    runs: Box<[Run]>,
 }
 
 /// A blank cell in the default style, drawn past the end of a line.
@@ -70,47 +62,152 @@ pub fn looks_blank(cell: &CellView<'_>) -> bool {
         && !cell.attrs.underline
 }
 
-impl HistoryLine {
-    /// Builds a line from its cells, left to right.
-    pub fn from_cells<'a>(cells: impl IntoIterator<Item = CellView<'a>>) -> Self {
-        let mut builder = LineBuilder::new();
-        for cell in cells {
-            builder.set_style(cell.fg, cell.bg, cell.attrs);
-            builder.push(cell.text, cell.wide_continuation);
-        }
-        builder.finish()
+// The encoding of one line in a chunk, every number little-endian:
+//
+//   header   width: u16, text length: u32, runs: u16, column table: u8
+//            (0 none, 2 or 4: the size of each entry)
+//   text     the columns' text, a blank is a space, the second half of a
+//            wide character has none, combining marks follow their base
+//   columns  where each column's text starts, plus its end (width + 1
+//            entries); absent when every column is exactly one byte (plain
+//            ASCII, no wide characters), where the column is the offset
+//   runs     start: u16, fg: 4 bytes, bg: 4 bytes, attributes: 1 byte
+const HEADER: usize = 9;
+const RUN: usize = 11;
+
+fn encode_color(color: CellColor) -> [u8; 4] {
+    match color {
+        CellColor::Default => [0; 4],
+        CellColor::Indexed(i) => [1, i, 0, 0],
+        CellColor::Rgb(r, g, b) => [2, r, g, b],
+    }
+}
+
+fn decode_color(bytes: &[u8]) -> CellColor {
+    match bytes {
+        [1, i, ..] => CellColor::Indexed(*i),
+        [2, r, g, b, ..] => CellColor::Rgb(*r, *g, *b),
+        _ => CellColor::Default,
+    }
+}
+
+fn encode_attrs(attrs: CellAttrs) -> u8 {
+    u8::from(attrs.bold)
+        | u8::from(attrs.dim) << 1
+        | u8::from(attrs.italic) << 2
+        | u8::from(attrs.underline) << 3
+        | u8::from(attrs.inverse) << 4
+}
+
+fn decode_attrs(bits: u8) -> CellAttrs {
+    CellAttrs {
+        bold: bits & 1 != 0,
+        dim: bits & 1 << 1 != 0,
+        italic: bits & 1 << 2 != 0,
+        underline: bits & 1 << 3 != 0,
+        inverse: bits & 1 << 4 != 0,
+    }
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+/// One history line, borrowed from the store.
+#[derive(Debug, Clone, Copy)]
+pub struct LineView<'a> {
+    width: usize,
+    text: &'a [u8],
+    /// The column table's entries and their size (0: no table).
+    columns: &'a [u8],
+    column_size: usize,
+    runs: &'a [u8],
+}
+
+impl<'a> LineView<'a> {
+    /// Reads the line encoded at the start of `bytes`; also returns its
+    /// encoded length.
+    fn decode(bytes: &'a [u8]) -> (Self, usize) {
+        let width = usize::from(u16_at(bytes, 0));
+        let text_len = u32_at(bytes, 2) as usize;
+        let run_count = usize::from(u16_at(bytes, 6));
+        let column_size = usize::from(bytes[8]);
+        let text_end = HEADER + text_len;
+        let columns_end = text_end
+            + if column_size == 0 {
+                0
+            } else {
+                (width + 1) * column_size
+            };
+        let runs_end = columns_end + run_count * RUN;
+        let view = Self {
+            width,
+            text: &bytes[HEADER..text_end],
+            columns: &bytes[text_end..columns_end],
+            column_size,
+            runs: &bytes[columns_end..runs_end],
+        };
+        (view, runs_end)
     }
 
     /// How many columns the line has after trimming.
     #[must_use]
     pub fn width(&self) -> usize {
-        self.columns
-            .as_ref()
-            .map_or(self.text.len(), |columns| columns.len() - 1)
+        self.width
     }
 
-    fn span(&self, col: usize) -> &str {
-        match &self.columns {
-            None => &self.text[col..=col],
-            Some(columns) => {
-                let start = columns[col] as usize;
-                let end = columns[col + 1] as usize;
-                &self.text[start..end]
+    fn column_start(&self, col: usize) -> usize {
+        match self.column_size {
+            0 => col,
+            2 => usize::from(u16_at(self.columns, col * 2)),
+            _ => u32_at(self.columns, col * 4) as usize,
+        }
+    }
+
+    fn span(&self, col: usize) -> &'a str {
+        let bytes = &self.text[self.column_start(col)..self.column_start(col + 1)];
+        // The text was written from whole characters, so every column's
+        // span is valid UTF-8.
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    fn run_start(&self, run: usize) -> usize {
+        usize::from(u16_at(self.runs, run * RUN))
+    }
+
+    fn style(&self, col: usize) -> Style {
+        // The last run that starts at or before `col`.
+        let (mut low, mut high) = (0, self.runs.len() / RUN);
+        while low < high {
+            let mid = low.midpoint(high);
+            if self.run_start(mid) <= col {
+                low = mid + 1;
+            } else {
+                high = mid;
             }
+        }
+        let Some(run) = low.checked_sub(1) else {
+            return Style::default();
+        };
+        let bytes = &self.runs[run * RUN..(run + 1) * RUN];
+        Style {
+            fg: decode_color(&bytes[2..6]),
+            bg: decode_color(&bytes[6..10]),
+            attrs: decode_attrs(bytes[10]),
         }
     }
 
     /// The cell at `col`; past the end of the line, a default blank.
     #[must_use]
-    pub fn cell(&self, col: usize) -> CellView<'_> {
-        if col >= self.width() {
+    pub fn cell(&self, col: usize) -> CellView<'a> {
+        if col >= self.width {
             return BLANK;
         }
-        let run = self
-            .runs
-            .partition_point(|run| usize::from(run.start) <= col)
-            .saturating_sub(1);
-        let style = self.runs.get(run).map_or_else(Style::default, |r| r.style);
+        let style = self.style(col);
         let span = self.span(col);
         let mut chars = span.chars();
         let text = match (chars.next(), chars.next()) {
@@ -118,7 +215,7 @@ impl HistoryLine {
             (Some(c), None) => CellText::Char(c),
             _ => CellText::Str(span),
         };
-        let wide = col + 1 < self.width() && self.span(col + 1).is_empty();
+        let wide = col + 1 < self.width && self.span(col + 1).is_empty();
         CellView {
             text,
             fg: style.fg,
@@ -128,24 +225,12 @@ impl HistoryLine {
             wide_continuation: span.is_empty(),
         }
     }
-
-    /// The heap and inline bytes this line takes.
-    #[must_use]
-    pub fn bytes(&self) -> usize {
-        size_of::<Self>()
-            + self.text.len()
-            + self
-                .columns
-                .as_ref()
-                .map_or(0, |c| c.len() * size_of::<u32>())
-            + self.runs.len() * size_of::<Run>()
-    }
 }
 
-/// Builds a [`HistoryLine`] cell by cell. Copying every line that leaves
-/// the screen is on the output's hot path, so a cell costs a few
-/// comparisons: the style is set only when it changes, and plain
-/// characters skip the column table until a line needs one.
+/// Builds a history line cell by cell. Copying every line that leaves the
+/// screen is on the output's hot path, so a cell costs a few comparisons:
+/// the style is set only when it changes, and plain characters skip the
+/// column table until a line needs one.
 #[derive(Debug, Default)]
 pub struct LineBuilder {
     text: String,
@@ -249,28 +334,52 @@ impl LineBuilder {
         self.columns = Some(columns);
     }
 
-    /// The line, trailing default blanks trimmed. The builder is empty
-    /// again afterwards and keeps its buffers for the next line, so a line
-    /// costs exactly one allocation per part it has.
-    pub fn finish(&mut self) -> HistoryLine {
+    /// Appends the line, trailing default blanks trimmed, to `out` in the
+    /// encoding [`LineView::decode`] reads. The builder is empty again
+    /// afterwards and keeps its buffers for the next line.
+    fn finish_into(&mut self, out: &mut Vec<u8>) {
         let (width, text_len, run_count) = self.kept;
-        let text = &self.text[..text_len];
-        let columns = self.columns.as_mut().and_then(|columns| {
-            columns.truncate(width);
-            columns.push(u32::try_from(text_len).unwrap_or(u32::MAX));
-            // Trimming may have removed the only columns that are not one
-            // byte.
-            let simple = columns
-                .iter()
-                .enumerate()
-                .all(|(col, &offset)| offset as usize == col);
-            (!simple).then(|| Box::<[u32]>::from(&columns[..]))
-        });
-        let line = HistoryLine {
-            text: Box::from(text),
-            columns,
-            runs: Box::from(&self.runs[..run_count]),
+        let text = &self.text.as_bytes()[..text_len];
+        // Trimming may have removed the only columns that are not one byte.
+        let columns = self
+            .columns
+            .as_deref()
+            .map(|columns| &columns[..width])
+            .filter(|columns| {
+                text_len != width
+                    || columns
+                        .iter()
+                        .enumerate()
+                        .any(|(col, &offset)| offset as usize != col)
+            });
+        let column_size: u8 = match columns {
+            None => 0,
+            Some(_) if u16::try_from(text_len).is_ok() => 2,
+            Some(_) => 4,
         };
+        let width16 = u16::try_from(width).unwrap_or(u16::MAX);
+        out.extend_from_slice(&width16.to_le_bytes());
+        out.extend_from_slice(&u32::try_from(text_len).unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(&u16::try_from(run_count).unwrap_or(u16::MAX).to_le_bytes());
+        out.push(column_size);
+        out.extend_from_slice(text);
+        if let Some(columns) = columns {
+            let end = u32::try_from(text_len).unwrap_or(u32::MAX);
+            for &offset in columns.iter().chain([&end]) {
+                if column_size == 2 {
+                    let offset = u16::try_from(offset).unwrap_or(u16::MAX);
+                    out.extend_from_slice(&offset.to_le_bytes());
+                } else {
+                    out.extend_from_slice(&offset.to_le_bytes());
+                }
+            }
+        }
+        for run in &self.runs[..run_count] {
+            out.extend_from_slice(&run.start.to_le_bytes());
+            out.extend_from_slice(&encode_color(run.style.fg));
+            out.extend_from_slice(&encode_color(run.style.bg));
+            out.push(encode_attrs(run.style.attrs));
+        }
         self.text.clear();
         self.columns = None;
         self.runs.clear();
@@ -279,29 +388,53 @@ impl LineBuilder {
         self.new_run = true;
         self.blank_is_default = true;
         self.kept = (0, 0, 0);
-        line
+    }
+
+    /// The bytes the line built so far will take once encoded, at most.
+    fn encoded_len(&self) -> usize {
+        let (width, text_len, run_count) = self.kept;
+        let columns = if self.columns.is_some() {
+            (width + 1) * 4
+        } else {
+            0
+        };
+        HEADER + text_len + columns + run_count * RUN
     }
 }
+
+/// How big a chunk of encoded lines is: big enough that a history is a few
+/// dozen allocations, small enough that the chunk being filled and the one
+/// being emptied waste little.
+const CHUNK: usize = 64 * 1024;
 
 /// The newest `capacity` lines that scrolled off a pane's screen.
 #[derive(Debug, Clone, Default)]
 pub struct CompactHistory {
-    lines: VecDeque<HistoryLine>,
+    /// Encoded lines, oldest first. A line never spans two chunks.
+    chunks: VecDeque<Vec<u8>>,
+    /// The number of `chunks[0]`, counted since the store was created.
+    first_chunk: u64,
+    /// Where each line starts, oldest first: its chunk's number in the
+    /// high 32 bits, its offset in the low 32.
+    starts: VecDeque<u64>,
     capacity: usize,
+    /// An emptied chunk kept for the next one, so a full history cycling
+    /// through its chunks does not allocate.
+    spare: Option<Vec<u8>>,
 }
 
 impl CompactHistory {
     #[must_use]
     pub fn new(capacity: usize) -> Self {
         Self {
-            lines: VecDeque::new(),
             capacity,
+            ..Self::default()
         }
     }
 
     #[must_use]
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.starts.len()
     }
 
     /// How many lines it keeps at most.
@@ -312,35 +445,77 @@ impl CompactHistory {
 
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.starts.is_empty()
     }
 
-    /// Adds the newest line, dropping the oldest when full.
-    pub fn push(&mut self, line: HistoryLine) {
+    /// Adds the line `builder` holds as the newest, dropping the oldest
+    /// when full; the builder is empty afterwards.
+    pub fn push(&mut self, builder: &mut LineBuilder) {
         if self.capacity == 0 {
+            builder.finish_into(&mut Vec::new());
             return;
         }
-        if self.lines.len() == self.capacity {
-            self.lines.pop_front();
+        if self.starts.len() == self.capacity {
+            self.drop_oldest();
         }
-        self.lines.push_back(line);
+        let needed = builder.encoded_len();
+        let fits = self
+            .chunks
+            .back()
+            .is_some_and(|chunk| chunk.capacity() - chunk.len() >= needed);
+        if !fits {
+            let mut chunk = self.spare.take().unwrap_or_default();
+            chunk.clear();
+            chunk.reserve_exact(CHUNK.max(needed));
+            self.chunks.push_back(chunk);
+        }
+        let number = self.first_chunk + (self.chunks.len() as u64 - 1);
+        let Some(chunk) = self.chunks.back_mut() else {
+            return;
+        };
+        self.starts.push_back(number << 32 | chunk.len() as u64);
+        builder.finish_into(chunk);
+    }
+
+    fn drop_oldest(&mut self) {
+        self.starts.pop_front();
+        // Chunks before the one holding the new oldest line hold no line.
+        let keep_from = self.starts.front().map_or(u64::MAX, |start| start >> 32);
+        while self.first_chunk < keep_from {
+            let Some(chunk) = self.chunks.pop_front() else {
+                break;
+            };
+            self.first_chunk += 1;
+            if chunk.capacity() == CHUNK {
+                self.spare = Some(chunk);
+            }
+        }
     }
 
     pub fn clear(&mut self) {
-        self.lines = VecDeque::new();
+        self.first_chunk += self.chunks.len() as u64;
+        self.chunks = VecDeque::new();
+        self.starts = VecDeque::new();
+        self.spare = None;
     }
 
     /// Line `index`, counted from the oldest.
     #[must_use]
-    pub fn line(&self, index: usize) -> Option<&HistoryLine> {
-        self.lines.get(index)
+    pub fn line(&self, index: usize) -> Option<LineView<'_>> {
+        let start = *self.starts.get(index)?;
+        let chunk = usize::try_from((start >> 32) - self.first_chunk).ok()?;
+        let offset = usize::try_from(start & u64::from(u32::MAX)).ok()?;
+        let bytes = self.chunks.get(chunk)?.get(offset..)?;
+        Some(LineView::decode(bytes).0)
     }
 
-    /// The bytes the store takes: its lines and its line slots.
+    /// The bytes the store has allocated: its chunks and its line index.
     #[must_use]
     pub fn bytes(&self) -> usize {
-        self.lines.iter().map(HistoryLine::bytes).sum::<usize>()
-            + (self.lines.capacity() - self.lines.len()) * size_of::<HistoryLine>()
+        self.chunks.iter().map(Vec::capacity).sum::<usize>()
+            + self.spare.as_ref().map_or(0, Vec::capacity)
+            + self.starts.capacity() * size_of::<u64>()
+            + self.chunks.capacity() * size_of::<Vec<u8>>()
     }
 }
 
@@ -357,7 +532,21 @@ mod tests {
         }
     }
 
-    fn texts(line: &HistoryLine, cols: usize) -> String {
+    fn push_cells<'a>(history: &mut CompactHistory, cells: impl IntoIterator<Item = CellView<'a>>) {
+        let mut builder = LineBuilder::new();
+        for cell in cells {
+            builder.set_style(cell.fg, cell.bg, cell.attrs);
+            builder.push(cell.text, cell.wide_continuation);
+        }
+        history.push(&mut builder);
+    }
+
+    fn plain(text: &str) -> impl Iterator<Item = CellView<'static>> + '_ {
+        text.chars()
+            .map(|c| cell(CellText::Char(c), CellColor::Default, CellColor::Default))
+    }
+
+    fn texts(line: &LineView<'_>, cols: usize) -> String {
         let mut out = String::new();
         for col in 0..cols {
             let c = line.cell(col);
@@ -376,6 +565,13 @@ mod tests {
             bold: true,
             ..CellAttrs::default()
         };
+        let every_attr = CellAttrs {
+            bold: true,
+            dim: true,
+            italic: true,
+            underline: true,
+            inverse: true,
+        };
         let marks = ['\u{301}'];
         let mut cells = vec![
             cell(CellText::Char('a'), red, CellColor::Default),
@@ -392,11 +588,17 @@ mod tests {
                 ..cell(CellText::Empty, CellColor::Default, blue)
             },
             cell(CellText::Combined('e', &marks), blue, CellColor::Default),
+            CellView {
+                attrs: every_attr,
+                ..cell(CellText::Char('x'), red, red)
+            },
             cell(CellText::Empty, CellColor::Default, blue),
         ];
         cells.extend(std::iter::repeat_n(BLANK, 10));
-        let line = HistoryLine::from_cells(cells.clone());
-        assert_eq!(line.width(), 6, "trailing default blanks are trimmed");
+        let mut history = CompactHistory::new(10);
+        push_cells(&mut history, cells.clone());
+        let line = history.line(0).expect("one line");
+        assert_eq!(line.width(), 7, "trailing default blanks are trimmed");
         for (col, expected) in cells.iter().enumerate() {
             let got = line.cell(col);
             let mut want = String::new();
@@ -418,19 +620,17 @@ mod tests {
         }
         assert_eq!(
             texts(&line, 20),
-            "ab漢e\u{301}".to_owned() + &" ".repeat(15)
+            "ab漢e\u{301}x".to_owned() + &" ".repeat(14)
         );
     }
 
     #[test]
     fn a_plain_line_needs_no_column_table() {
-        let line = HistoryLine::from_cells(
-            "hello   "
-                .chars()
-                .map(|c| cell(CellText::Char(c), CellColor::Default, CellColor::Default)),
-        );
+        let mut history = CompactHistory::new(10);
+        push_cells(&mut history, plain("hello   "));
+        let line = history.line(0).expect("one line");
         assert_eq!(line.width(), 5);
-        assert!(line.columns.is_none());
+        assert_eq!(line.column_size, 0);
         assert_eq!(line.cell(1).text, CellText::Char('e'));
         assert_eq!(line.cell(7), BLANK);
     }
@@ -439,27 +639,63 @@ mod tests {
     fn the_oldest_lines_are_dropped_at_capacity() {
         let mut history = CompactHistory::new(3);
         for i in 0..5 {
-            let text = format!("line {i}");
-            history.push(HistoryLine::from_cells(text.chars().map(|c| {
-                cell(CellText::Char(c), CellColor::Default, CellColor::Default)
-            })));
+            push_cells(&mut history, plain(&format!("line {i}")));
         }
         assert_eq!(history.len(), 3);
-        let first = history.line(0).expect("three lines").clone();
-        assert_eq!(texts(&first, 6), "line 2");
-        assert_eq!(texts(history.line(2).expect("three lines"), 6), "line 4");
+        assert_eq!(texts(&history.line(0).expect("three lines"), 6), "line 2");
+        assert_eq!(texts(&history.line(2).expect("three lines"), 6), "line 4");
+        assert!(history.line(3).is_none());
         history.clear();
         assert!(history.is_empty());
+        push_cells(&mut history, plain("after"));
+        assert_eq!(texts(&history.line(0).expect("one line"), 5), "after");
         let mut none = CompactHistory::new(0);
-        none.push(first);
+        push_cells(&mut none, plain("dropped"));
         assert!(none.is_empty(), "no history configured");
     }
 
-    /// 10 000 typical lines of coloured output (a coloured prefix, plain
-    /// text, a coloured word) in a 98-column pane take under 3 MB, where
-    /// alacritty's rows took about 23 MB.
+    /// Lines cycle through many chunks, some longer than a chunk: every
+    /// kept line still reads back as written, and the chunks of dropped
+    /// lines are given up.
     #[test]
-    fn ten_thousand_coloured_lines_take_under_three_megabytes() {
+    fn lines_read_back_across_chunks_as_old_ones_are_dropped() {
+        let mut history = CompactHistory::new(500);
+        let line_text = |i: usize| {
+            let repeat = if i.is_multiple_of(97) { 40_000 } else { i % 300 };
+            format!("{i}:{}", "ü".repeat(repeat))
+        };
+        for i in 0..5_000 {
+            push_cells(&mut history, plain(&line_text(i)));
+            let oldest = (i + 1).saturating_sub(500);
+            for (index, n) in (oldest..=i).enumerate().step_by(61) {
+                let want = line_text(n);
+                let width = want.chars().count();
+                let line = history.line(index).expect("kept");
+                assert_eq!(line.width(), width, "line {n}");
+                assert_eq!(texts(&line, width), want, "line {n}");
+            }
+        }
+        // What the kept lines need (a column table of four-byte entries
+        // at most), plus the line index and the chunk being filled, the
+        // one being emptied and a spare.
+        let needed: usize = (4_500..5_000)
+            .map(|n| {
+                let text = line_text(n);
+                9 + text.len() + 4 * (text.chars().count() + 1)
+            })
+            .sum();
+        assert!(
+            history.bytes() < needed + 8 * 1_024 + 3 * CHUNK,
+            "{} bytes for {needed} bytes of lines",
+            history.bytes()
+        );
+    }
+
+    /// 10 000 typical lines of coloured output (a coloured prefix, plain
+    /// text, a coloured word) in a 98-column pane take under 2 MB,
+    /// where alacritty's rows took about 23 MB.
+    #[test]
+    fn ten_thousand_coloured_lines_take_under_two_megabytes() {
         let mut history = CompactHistory::new(10_000);
         for i in 0..20_000 {
             let text = format!(
@@ -475,11 +711,12 @@ mod tests {
                 };
                 cell(CellText::Char(c), fg, CellColor::Default)
             });
-            let cells: Vec<_> = cells.chain(std::iter::repeat_n(BLANK, 18)).collect();
-            history.push(HistoryLine::from_cells(cells));
+            push_cells(&mut history, cells.chain(std::iter::repeat_n(BLANK, 18)));
         }
         assert_eq!(history.len(), 10_000);
         let bytes = history.bytes();
-        assert!(bytes < 3_000_000, "{bytes} bytes");
+        // 80 bytes of text, a 9-byte header and six runs of 11 bytes a
+        // line: 1.55 MB, and the index and the chunks' slack.
+        assert!(bytes < 2_000_000, "{bytes} bytes");
     }
 }
