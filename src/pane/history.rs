@@ -661,7 +661,11 @@ mod tests {
     fn lines_read_back_across_chunks_as_old_ones_are_dropped() {
         let mut history = CompactHistory::new(500);
         let line_text = |i: usize| {
-            let repeat = if i.is_multiple_of(97) { 40_000 } else { i % 300 };
+            let repeat = if i.is_multiple_of(97) {
+                40_000
+            } else {
+                i % 300
+            };
             format!("{i}:{}", "ü".repeat(repeat))
         };
         for i in 0..5_000 {
