@@ -1289,5 +1289,75 @@ mod tests {
             // A synchronized update still open is held back by both.
             assert_same_history(&ours, &plain, "random output");
         }
+
+        /// The same through resizes that make the pane shorter, which push
+        /// lines into the history, with the spare rows given to alacritty
+        /// again after each. (A taller or a narrower pane is not compared:
+        /// alacritty pulls history lines back onto a taller screen and
+        /// reflows wrapped lines, the compact history does neither.)
+        #[test]
+        fn history_matches_a_term_through_shorter_resizes(
+            parts in prop::collection::vec(
+                (prop::collection::vec(piece(), 0..60), 0u16..4),
+                1..6,
+            ),
+        ) {
+            let size = PaneSize { rows: 12, cols: 12 };
+            let mut ours = AlacrittyEmulator::new(size, 1_000);
+            let config = Config {
+                scrolling_history: 100_000,
+                ..Config::default()
+            };
+            let mut plain = Term::new(config, &GridSize(size), VoidListener);
+            let mut parser: Processor<StdSyncHandler> = Processor::new();
+            let mut rows = size.rows;
+            for (pieces, shrink) in &parts {
+                let stream = pieces.concat().into_bytes();
+                ours.process(&stream);
+                parser.advance(&mut plain, &stream);
+                rows = rows.saturating_sub(*shrink).max(1);
+                let smaller = PaneSize { rows, cols: size.cols };
+                ours.resize(smaller);
+                plain.resize(GridSize(smaller));
+            }
+            assert_same_history(&ours, &plain, "output and shorter resizes");
+        }
+    }
+
+    /// Through any resize, taller, shorter, wider or narrower, every line
+    /// is kept once and in order: on the screen or in the history.
+    #[test]
+    fn resizes_keep_every_line_once() {
+        let mut ours = AlacrittyEmulator::new(PaneSize { rows: 10, cols: 20 }, 1_000);
+        let sizes = [(4, 20), (30, 20), (6, 12), (6, 40), (3, 8), (12, 30)];
+        let mut printed = 0;
+        for (rows, cols) in sizes {
+            for _ in 0..25 {
+                ours.process(format!("\x1b[3{}mline {printed}\x1b[0m\r\n", printed % 7).as_bytes());
+                printed += 1;
+            }
+            ours.resize(PaneSize { rows, cols });
+        }
+        let size = ours.size();
+        let mut seen = Vec::new();
+        let mut view = ours.clone_view();
+        view.set_scroll_offset(ours.scrollback_len());
+        let total_rows = ours.scrollback_len() + usize::from(size.rows);
+        for line in 0..total_rows {
+            let offset = ours.scrollback_len().saturating_sub(line);
+            view.set_scroll_offset(offset);
+            let row = u16::try_from(line - (ours.scrollback_len() - offset)).expect("small");
+            let mut text = String::new();
+            for col in 0..size.cols {
+                let cell = view.cell(row, col).expect("on the screen");
+                cell.text.push_to(&mut text);
+            }
+            let text = text.trim_end().to_owned();
+            if !text.is_empty() {
+                seen.push(text);
+            }
+        }
+        let expected: Vec<String> = (0..printed).map(|n| format!("line {n}")).collect();
+        assert_eq!(seen, expected);
     }
 }
