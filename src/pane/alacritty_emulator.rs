@@ -831,13 +831,35 @@ fn compact_line(line: &mut LineBuilder, cells: &[Cell]) {
         .iter()
         .rposition(|cell| !blank(cell))
         .map_or(0, |last| last + 1);
+    let cells = &cells[..width];
+    let key = |cell: &Cell| (cell.fg, cell.bg, cell.flags & STYLE_FLAGS);
+    // One column, one ASCII character, nothing attached.
+    let plain = |cell: &Cell| {
+        cell.c.is_ascii() && !cell.flags.intersects(TEXT_FLAGS) && cell.zerowidth().is_none()
+    };
     let mut style = None;
-    for cell in &cells[..width] {
-        let key = (cell.fg, cell.bg, cell.flags & STYLE_FLAGS);
-        if style != Some(key) {
+    let mut at = 0;
+    while let Some(cell) = cells.get(at) {
+        let cell_key = key(cell);
+        if style != Some(cell_key) {
             let drawn = view(cell);
             line.set_style(drawn.fg, drawn.bg, drawn.attrs);
-            style = Some(key);
+            style = Some(cell_key);
+        }
+        if plain(cell) {
+            // Most of a line is plain characters in a few styles: each run
+            // of them is copied in one go.
+            let run = cells[at..]
+                .iter()
+                .take_while(|next| plain(next) && key(next) == cell_key)
+                .count();
+            line.push_ascii(
+                cells[at..at + run].iter().map(|cell| {
+                    u8::try_from(cell.c).map_or(b' ', |b| if b == 0 { b' ' } else { b })
+                }),
+            );
+            at += run;
+            continue;
         }
         if cell.flags.intersects(TEXT_FLAGS) || cell.zerowidth().is_some() {
             let drawn = view(cell);
@@ -845,6 +867,7 @@ fn compact_line(line: &mut LineBuilder, cells: &[Cell]) {
         } else {
             line.push_char(if cell.c == '\0' { ' ' } else { cell.c });
         }
+        at += 1;
     }
 }
 

@@ -307,6 +307,37 @@ impl LineBuilder {
         self.end_cell(c == ' ');
     }
 
+    /// One-column cells in the current style, each holding one ASCII
+    /// character (a space is a blank): the common case, without the
+    /// per-cell checks of [`LineBuilder::push_char`].
+    #[inline]
+    pub fn push_ascii(&mut self, bytes: impl IntoIterator<Item = u8>) {
+        let first_col = self.width;
+        let first_byte = self.text.len();
+        let mut last_visible = None;
+        for (i, byte) in bytes.into_iter().enumerate() {
+            if i == 0 {
+                self.start_cell();
+            }
+            if byte != b' ' {
+                last_visible = Some(i);
+            }
+            self.text.push(char::from(byte));
+        }
+        let count = self.text.len() - first_byte;
+        if let Some(columns) = &mut self.columns {
+            columns.extend(
+                (first_byte..first_byte + count).map(|at| u32::try_from(at).unwrap_or(u32::MAX)),
+            );
+        }
+        self.width += count;
+        if count > 0 && !self.blank_is_default {
+            self.kept = (self.width, self.text.len(), self.runs.len());
+        } else if let Some(last) = last_visible {
+            self.kept = (first_col + last + 1, first_byte + last + 1, self.runs.len());
+        }
+    }
+
     /// Any cell; the second half of a wide character holds no text.
     pub fn push(&mut self, text: CellText<'_>, wide_continuation: bool) {
         if let (false, CellText::Char(c)) = (wide_continuation, text) {
