@@ -818,18 +818,18 @@ const TEXT_FLAGS: Flags = Flags::HIDDEN
 /// plain characters are copied as they are: this runs for every line of
 /// output.
 fn compact_line(line: &mut LineBuilder, cells: &[Cell]) {
-    // Blanks in the default style at the end are dropped without a look.
-    let blank = |cell: &Cell| {
-        (cell.c == ' ' || cell.c == '\0')
-            && cell.bg == Color::Named(NamedColor::Background)
-            && !cell
-                .flags
-                .intersects(Flags::INVERSE | Flags::ALL_UNDERLINES | Flags::WIDE_CHAR_SPACER)
-            && cell.zerowidth().is_none()
-    };
+    // Blank cells at the end are dropped without a look. Most of a row is
+    // usually cells never written since the row was reset, exactly the
+    // default cell, which this checks in a few comparisons; the builder
+    // trims any other blanks that look like default ones.
     let width = cells
         .iter()
-        .rposition(|cell| !blank(cell))
+        .rposition(|cell| {
+            !(cell.c == ' '
+                && cell.flags.is_empty()
+                && cell.extra.is_none()
+                && cell.bg == Color::Named(NamedColor::Background))
+        })
         .map_or(0, |last| last + 1);
     let cells = &cells[..width];
     let key = |cell: &Cell| (cell.fg, cell.bg, cell.flags & STYLE_FLAGS);

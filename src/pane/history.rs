@@ -314,16 +314,17 @@ impl LineBuilder {
     pub fn push_ascii(&mut self, bytes: impl IntoIterator<Item = u8>) {
         let first_col = self.width;
         let first_byte = self.text.len();
-        let mut last_visible = None;
-        for (i, byte) in bytes.into_iter().enumerate() {
-            if i == 0 {
-                self.start_cell();
-            }
-            if byte != b' ' {
-                last_visible = Some(i);
-            }
+        let bytes = bytes.into_iter();
+        self.text.reserve(bytes.size_hint().0);
+        for byte in bytes {
             self.text.push(char::from(byte));
         }
+        if self.text.len() > first_byte {
+            self.start_cell();
+        }
+        let last_visible = self.text.as_bytes()[first_byte..]
+            .iter()
+            .rposition(|&byte| byte != b' ');
         let count = self.text.len() - first_byte;
         if let Some(columns) = &mut self.columns {
             columns.extend(
