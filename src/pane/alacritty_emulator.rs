@@ -849,14 +849,25 @@ fn compact_line(line: &mut LineBuilder, cells: &[Cell]) {
         if plain(cell) {
             // Most of a line is plain characters in a few styles: each run
             // of them is copied in one go.
+            // (The same colours and flags as this plain cell, so the same
+            // style and plain too, unless it has something attached.)
             let run = cells[at..]
                 .iter()
-                .take_while(|next| plain(next) && key(next) == cell_key)
+                .take_while(|next| {
+                    next.c.is_ascii()
+                        && next.flags == cell.flags
+                        && next.fg == cell.fg
+                        && next.bg == cell.bg
+                        && next.extra.is_none()
+                })
                 .count();
             line.push_ascii(
-                cells[at..at + run].iter().map(|cell| {
-                    u8::try_from(cell.c).map_or(b' ', |b| if b == 0 { b' ' } else { b })
-                }),
+                cells[at..at + run]
+                    .iter()
+                    .map(|cell| match u8::try_from(cell.c) {
+                        Ok(0) | Err(_) => b' ',
+                        Ok(byte) => byte,
+                    }),
             );
             at += run;
             continue;
