@@ -11,6 +11,10 @@
 //! Groups, each run for both emulators (`vt100` and `alacritty`):
 //! - `emulator/<kind>_process`: parsing only, fed in 64 KiB chunks as the
 //!   PTY reader does.
+//! - `scroll/<kind>_process`: the same for ~10 MiB of output that only
+//!   scrolls (the logs, diffs, long lines and panels without the in-place
+//!   redraws), where every line goes through the history: what a build or
+//!   a test run in a pane costs.
 //! - `emulator+render/<kind>_frame_per_MiB`: the same, plus one frame
 //!   rendered per MiB, as the 60 Hz UI does while output floods in.
 //! - `render/frame_200x50/<kind>`: one dense, fully coloured 198x48 pane
@@ -276,6 +280,21 @@ fn agent_output() -> Vec<u8> {
     out.into_bytes()
 }
 
+/// ~10 MiB of output that only scrolls, every line into the history.
+fn scrolling_output() -> Vec<u8> {
+    let mut rng = Lcg(0x5eed_1234_abcd_0043);
+    let mut out = String::with_capacity(TARGET_LEN + 64 * 1024);
+    while out.len() < TARGET_LEN {
+        match rng.below(100) {
+            0..45 => build_log(&mut rng, &mut out),
+            45..75 => diff(&mut rng, &mut out),
+            75..85 => long_line(&mut rng, &mut out),
+            _ => panel(&mut rng, &mut out),
+        }
+    }
+    out.into_bytes()
+}
+
 /// One screen where every cell has text and most have colours: the worst
 /// case for a frame copy, since no cell can be skipped.
 fn dense_screen() -> Vec<u8> {
@@ -374,6 +393,25 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let mut emulator = new_emulator(kind);
                 for chunk in input.chunks(CHUNK) {
+                    emulator.process(black_box(chunk));
+                }
+                black_box(emulator.cursor())
+            });
+        });
+    }
+    group.finish();
+
+    let scrolling = scrolling_output();
+    let mut group = c.benchmark_group("scroll");
+    group.throughput(Throughput::Bytes(
+        u64::try_from(scrolling.len()).expect("input length fits in u64"),
+    ));
+    group.sampling_mode(SamplingMode::Flat);
+    for (kind, name) in EMULATORS {
+        group.bench_function(format!("{name}_process"), |b| {
+            b.iter(|| {
+                let mut emulator = new_emulator(kind);
+                for chunk in scrolling.chunks(CHUNK) {
                     emulator.process(black_box(chunk));
                 }
                 black_box(emulator.cursor())

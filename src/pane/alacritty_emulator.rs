@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use alacritty_terminal::event::{Event, EventListener, WindowSize};
-use alacritty_terminal::grid::{Dimensions, Scroll};
+use alacritty_terminal::grid::{Dimensions, Grid};
 use alacritty_terminal::index::{Column, Line};
-use alacritty_terminal::term::cell::Flags;
+use alacritty_terminal::term::cell::{Cell, Flags};
 use alacritty_terminal::term::{Config, Term, TermDamage, TermMode};
 use alacritty_terminal::vte::ansi::cursor_icon::CursorIcon;
 use alacritty_terminal::vte::ansi::{
@@ -32,6 +32,7 @@ use super::emulator::{
     CellAttrs, CellColor, CellText, CellView, CursorState, Damage, Emulator, EmulatorOptions,
     InputModes, MouseEncoding, MouseMode, PaneSize,
 };
+use super::history::{CompactHistory, LineBuilder};
 use super::keyboard::{KeyboardFlags, KeyboardStacks, SetMode};
 use super::replies::{self, ModeState};
 use super::sync::SYNC_TIMEOUT;
@@ -131,6 +132,9 @@ struct PaneState {
     /// queries before them.
     deferred_replies: Vec<u8>,
     clipboard: Option<String>,
+    /// The child erased the history (`CSI 3 J` or RIS) since the history
+    /// was last copied out of alacritty.
+    history_erased: bool,
 }
 
 /// The parser's handler: alacritty's `Term` plus loop-tui's own state.
@@ -214,6 +218,8 @@ impl Handler for Performer<'_> {
     }
 
     fn reset_state(&mut self) {
+        // alacritty erases its history on RIS, as xterm does.
+        self.state.history_erased = true;
         self.state.keyboard.reset();
         self.term.reset_state();
     }
@@ -388,6 +394,11 @@ impl Handler for Performer<'_> {
     }
 
     fn clear_screen(&mut self, mode: ClearMode) {
+        // `CSI 3 J` erases the history of the primary screen (the
+        // alternate screen has none), which loop-tui keeps itself.
+        if matches!(mode, ClearMode::Saved) && !self.alternate_screen() {
+            self.state.history_erased = true;
+        }
         self.term.clear_screen(mode);
     }
 
@@ -536,7 +547,48 @@ pub struct AlacrittyEmulator {
     /// The child's title, mirrored out of the listener after each parse so
     /// it can be lent without holding the listener's lock.
     title: String,
+    /// Every line that scrolled off the primary screen. alacritty's own
+    /// history is emptied into it after each slice of output, so
+    /// alacritty never keeps more than a slice's worth of its fat rows.
+    history: CompactHistory,
+    /// How many lines back in `history` the view is (0 is the live
+    /// screen); alacritty's own display offset stays 0.
+    offset: usize,
+    /// The view moved since the renderer last asked for damage.
+    view_moved: bool,
+    /// Reused for every line copied into `history`.
+    line_builder: LineBuilder,
+    /// How many spare rows alacritty's primary grid has for history lines
+    /// before it must allocate more (see [`SPARE_ROWS`]).
+    spare_rows: usize,
+    /// The primary grid's spare rows are not [`SPARE_ROWS`] any more (a
+    /// resize, or a slice that scrolled more lines than that): it is
+    /// primed again once output allows.
+    reprime: bool,
 }
+
+/// Output is parsed in slices of at most this many bytes, and alacritty's
+/// history is copied out after each one. A slice of plain output adds at
+/// most one line per byte, so alacritty's history never needs more than
+/// [`SPARE_ROWS`] rows. Nothing is lost when a slice adds more (a scroll of
+/// many lines, or a long synchronized update replayed at once): alacritty's
+/// history holds as many lines as ours, so it then holds exactly the
+/// newest lines ours must keep.
+const SLICE: usize = 128;
+
+/// The rows alacritty's primary grid keeps beyond its screen for the lines
+/// a slice scrolls into its history, before they are copied out.
+///
+/// alacritty allocates history rows at least 1 000 at a time, full width
+/// and initialised (2.3 MB for a 98-column pane), and keeps up to 1 000
+/// spare after its history is cleared, which is more than the compact
+/// history of 10 000 typical lines takes. Its grid only allocates exactly
+/// when it is created, so [`AlacrittyEmulator::prime_spare_rows`] gives it
+/// a grid made with this many extra rows, which the history then reuses
+/// slice after slice. A slice that scrolls more (escape sequences can
+/// scroll a whole screen in a few bytes) makes alacritty allocate its
+/// 1 000 rows; the grid is primed again once output is back to normal.
+const SPARE_ROWS: usize = SLICE;
 
 /// `alacritty_terminal` 0.26 panics when a wide character is written into a
 /// one-column grid, so its grid is never narrower than two columns; the
@@ -563,7 +615,7 @@ impl AlacrittyEmulator {
         };
         let term = Term::new(config, &GridSize(size), listener.clone());
         listener.lock().size = size;
-        Self {
+        let mut emulator = Self {
             term,
             parser: Processor::new(),
             listener,
@@ -573,16 +625,131 @@ impl AlacrittyEmulator {
             },
             xtversion: XtversionScan::default(),
             title: String::new(),
+            history: CompactHistory::new(scrollback_lines),
+            offset: 0,
+            view_moved: false,
+            line_builder: LineBuilder::new(),
+            spare_rows: 0,
+            reprime: true,
+        };
+        emulator.prime_spare_rows(SPARE_ROWS);
+        emulator
+    }
+
+    /// Gives the primary grid exactly `spare` rows beyond its screen for
+    /// history lines, so it does not allocate its own 1 000 (see
+    /// [`SPARE_ROWS`]). The screen, cursors and settings stay as they are;
+    /// alacritty's history must be empty, as it is between slices.
+    fn prime_spare_rows(&mut self, spare: usize) {
+        if self.history.capacity() == 0 {
+            // alacritty keeps no history, so it needs no spare rows.
+            self.reprime = false;
+            return;
+        }
+        if self.term.mode().contains(TermMode::ALT_SCREEN) {
+            // The primary grid is out of reach until the child leaves
+            // the alternate screen.
+            self.reprime = true;
+            return;
+        }
+        let grid = self.term.grid_mut();
+        let (lines, columns) = (grid.screen_lines(), grid.columns());
+        // Made taller and then shrunk, a grid keeps the rows it lost as
+        // spare ones, and allocates nothing more until they are used up.
+        let mut fresh: Grid<Cell> = Grid::new(lines + spare, columns, self.history.capacity());
+        fresh.resize::<Color>(false, lines, columns);
+        for line in 0..i32::try_from(lines).unwrap_or(i32::MAX) {
+            std::mem::swap(&mut fresh[Line(line)], &mut grid[Line(line)]);
+        }
+        fresh.cursor = grid.cursor.clone();
+        fresh.saved_cursor = grid.saved_cursor.clone();
+        *grid = fresh;
+        self.spare_rows = spare;
+        self.reprime = false;
+    }
+
+    /// Parses `bytes` slice by slice; returns whether a slice scrolled
+    /// more lines into alacritty's history than it had spare rows for.
+    fn advance(&mut self, bytes: &[u8]) -> bool {
+        let mut overflowed = false;
+        for slice in bytes.chunks(SLICE) {
+            let mut performer = Performer {
+                term: &mut self.term,
+                state: &mut self.state,
+                listener: &self.listener,
+            };
+            self.parser.advance(&mut performer, slice);
+            overflowed |= self.take_history();
+        }
+        overflowed
+    }
+
+    /// Moves the lines that entered alacritty's history into ours, oldest
+    /// first, and empties alacritty's. A view scrolled back stays on the
+    /// lines it shows, as in alacritty and tmux. Returns whether there were
+    /// more than alacritty had spare rows for.
+    fn take_history(&mut self) -> bool {
+        if std::mem::take(&mut self.state.history_erased) {
+            self.history.clear();
+            self.view_moved |= self.offset != 0;
+            self.offset = 0;
+        }
+        if self.offset != 0 && self.term.mode().contains(TermMode::ALT_SCREEN) {
+            // The alternate screen has no history to scroll back in.
+            self.offset = 0;
+            self.view_moved = true;
+        }
+        let grid = self.term.grid();
+        let added = grid.history_size();
+        if added == 0 {
+            return false;
+        }
+        // Lines our store would drop straight away are not copied.
+        let first = added.saturating_sub(self.history.capacity());
+        for back in (1..=added - first).rev() {
+            let row = &grid[Line(-i32::try_from(back).unwrap_or(i32::MAX))];
+            compact_line(&mut self.line_builder, &row[..]);
+            self.history.push(&mut self.line_builder);
+        }
+        self.term.grid_mut().clear_history();
+        if self.offset != 0 {
+            self.offset = (self.offset + added).min(self.history_len());
+            self.view_moved = true;
+        }
+        let overflowed = added > self.spare_rows;
+        self.reprime |= overflowed;
+        overflowed
+    }
+
+    /// The lines that can be scrolled back to: none on the alternate
+    /// screen, as in alacritty, xterm and tmux.
+    fn history_len(&self) -> usize {
+        if self.term.mode().contains(TermMode::ALT_SCREEN) {
+            0
+        } else {
+            self.history.len()
         }
     }
 
-    fn advance(&mut self, bytes: &[u8]) {
-        let mut performer = Performer {
-            term: &mut self.term,
-            state: &mut self.state,
-            listener: &self.listener,
-        };
-        self.parser.advance(&mut performer, bytes);
+    /// The cell at a visible position with the view `offset` lines back.
+    fn cell_at(&self, offset: usize, row: u16, col: u16) -> Option<CellView<'_>> {
+        let grid = self.term.grid();
+        if usize::from(row) >= grid.screen_lines() || usize::from(col) >= grid.columns() {
+            return None;
+        }
+        // Rows above the live screen come from our history.
+        let history_len = self.history_len();
+        let line = (history_len - offset.min(history_len)) + usize::from(row);
+        match line.checked_sub(history_len) {
+            None => self
+                .history
+                .line(line)
+                .map(|history_line| history_line.cell(usize::from(col))),
+            Some(screen_row) => {
+                let screen_row = i32::try_from(screen_row).unwrap_or(i32::MAX);
+                Some(view(&grid[Line(screen_row)][Column(usize::from(col))]))
+            }
+        }
     }
 
     /// Copies the title the listener collected, so `title()` can lend it.
@@ -634,24 +801,158 @@ fn color(c: Color) -> CellColor {
     }
 }
 
+/// The flags that change how a cell is drawn, apart from its text.
+const STYLE_FLAGS: Flags = Flags::BOLD
+    .union(Flags::DIM)
+    .union(Flags::ITALIC)
+    .union(Flags::ALL_UNDERLINES)
+    .union(Flags::INVERSE);
+
+/// The flags after which a cell's text is not simply its character.
+const TEXT_FLAGS: Flags = Flags::HIDDEN
+    .union(Flags::WIDE_CHAR)
+    .union(Flags::WIDE_CHAR_SPACER);
+
+/// Builds a row of alacritty's history in compact form in `line`, drawn as
+/// [`view`] draws it. The styles are converted only where they change and
+/// plain characters are copied as they are: this runs for every line of
+/// output.
+fn compact_line(line: &mut LineBuilder, cells: &[Cell]) {
+    // Blank cells at the end are dropped without a look. Most of a row is
+    // usually cells never written since the row was reset, exactly the
+    // default cell, which this checks in a few comparisons; the builder
+    // trims any other blanks that look like default ones.
+    let width = cells
+        .iter()
+        .rposition(|cell| {
+            !(cell.c == ' '
+                && cell.flags.is_empty()
+                && cell.extra.is_none()
+                && cell.bg == Color::Named(NamedColor::Background))
+        })
+        .map_or(0, |last| last + 1);
+    let cells = &cells[..width];
+    let key = |cell: &Cell| (cell.fg, cell.bg, cell.flags & STYLE_FLAGS);
+    // One column, one ASCII character, nothing attached.
+    let plain = |cell: &Cell| {
+        cell.c.is_ascii() && !cell.flags.intersects(TEXT_FLAGS) && cell.zerowidth().is_none()
+    };
+    let mut style = None;
+    let mut at = 0;
+    while let Some(cell) = cells.get(at) {
+        let cell_key = key(cell);
+        if style != Some(cell_key) {
+            let drawn = view(cell);
+            line.set_style(drawn.fg, drawn.bg, drawn.attrs);
+            style = Some(cell_key);
+        }
+        if plain(cell) {
+            // Most of a line is plain characters in a few styles: each run
+            // of them is copied in one go.
+            // (The same colours and flags as this plain cell, so the same
+            // style and plain too, unless it has something attached.)
+            let run = cells[at..]
+                .iter()
+                .take_while(|next| {
+                    next.c.is_ascii()
+                        && next.flags == cell.flags
+                        && next.fg == cell.fg
+                        && next.bg == cell.bg
+                        && next.extra.is_none()
+                })
+                .count();
+            line.push_ascii(
+                cells[at..at + run]
+                    .iter()
+                    .map(|cell| match u8::try_from(cell.c) {
+                        Ok(0) | Err(_) => b' ',
+                        Ok(byte) => byte,
+                    }),
+            );
+            at += run;
+            continue;
+        }
+        if cell.flags.intersects(TEXT_FLAGS) || cell.zerowidth().is_some() {
+            let drawn = view(cell);
+            line.push(drawn.text, drawn.wide_continuation);
+        } else {
+            line.push_char(if cell.c == '\0' { ' ' } else { cell.c });
+        }
+        at += 1;
+    }
+}
+
+/// How alacritty's cell is drawn.
+fn view(cell: &Cell) -> CellView<'_> {
+    let flags = cell.flags;
+    let wide = flags.contains(Flags::WIDE_CHAR);
+    let text = match cell.zerowidth() {
+        // alacritty keeps an emoji presentation selector (U+FE0F) in a
+        // narrow cell, but the outer terminal and ratatui would draw
+        // the pair two columns wide and hide the next cell.
+        Some(['\u{fe0f}']) if !wide => CellText::Char(cell.c),
+        Some(rest) if !rest.is_empty() => CellText::Combined(cell.c, rest),
+        _ if cell.c == ' ' || cell.c == '\0' => CellText::Empty,
+        _ => CellText::Char(cell.c),
+    };
+    let hidden = flags.contains(Flags::HIDDEN);
+    CellView {
+        text: if hidden { CellText::Empty } else { text },
+        fg: color(cell.fg),
+        bg: color(cell.bg),
+        attrs: CellAttrs {
+            bold: flags.contains(Flags::BOLD),
+            dim: flags.contains(Flags::DIM),
+            italic: flags.contains(Flags::ITALIC),
+            underline: flags.intersects(Flags::ALL_UNDERLINES),
+            inverse: flags.contains(Flags::INVERSE),
+        },
+        wide,
+        wide_continuation: flags.contains(Flags::WIDE_CHAR_SPACER),
+    }
+}
+
 impl Emulator for AlacrittyEmulator {
     fn process(&mut self, bytes: &[u8]) {
         let mut ends = Vec::new();
         self.xtversion.scan(bytes, |end| ends.push(end));
         let mut start = 0;
+        let mut overflowed = false;
         for end in ends {
-            self.advance(&bytes[start..end]);
+            overflowed |= self.advance(&bytes[start..end]);
             self.answer_xtversion();
             start = end;
         }
-        self.advance(&bytes[start..]);
+        overflowed |= self.advance(&bytes[start..]);
+        // While output keeps scrolling more lines per slice than the spare
+        // rows hold, alacritty's own 1 000 are kept rather than allocated
+        // again for every read.
+        if self.reprime && !overflowed {
+            self.prime_spare_rows(SPARE_ROWS);
+        }
         self.mirror_title();
     }
 
     fn resize(&mut self, size: PaneSize) {
         let size = grid_size(size);
+        if size == self.size() {
+            return;
+        }
+        // A taller grid takes its new rows from the spare ones, and would
+        // allocate 1 000 if there were not enough.
+        let growth = usize::from(size.rows).saturating_sub(self.term.grid().screen_lines());
+        if growth > self.spare_rows {
+            self.prime_spare_rows(SPARE_ROWS + growth);
+        }
         self.term.resize(GridSize(size));
         self.listener.lock().size = size;
+        // Lines a smaller screen pushes out go to our history. A taller
+        // screen does not pull them back (alacritty's history is empty):
+        // the screen gains blank rows at the bottom instead.
+        self.take_history();
+        // A new width rebuilds alacritty's rows without spare ones, a new
+        // height changes how many there are.
+        self.prime_spare_rows(SPARE_ROWS);
     }
 
     fn size(&self) -> PaneSize {
@@ -663,38 +964,7 @@ impl Emulator for AlacrittyEmulator {
     }
 
     fn cell(&self, row: u16, col: u16) -> Option<CellView<'_>> {
-        let grid = self.term.grid();
-        if usize::from(row) >= grid.screen_lines() || usize::from(col) >= grid.columns() {
-            return None;
-        }
-        let offset = i32::try_from(grid.display_offset()).unwrap_or(i32::MAX);
-        let cell = &grid[Line(i32::from(row) - offset)][Column(usize::from(col))];
-        let flags = cell.flags;
-        let wide = flags.contains(Flags::WIDE_CHAR);
-        let text = match cell.zerowidth() {
-            // alacritty keeps an emoji presentation selector (U+FE0F) in a
-            // narrow cell, but the outer terminal and ratatui would draw
-            // the pair two columns wide and hide the next cell.
-            Some(['\u{fe0f}']) if !wide => CellText::Char(cell.c),
-            Some(rest) if !rest.is_empty() => CellText::Combined(cell.c, rest),
-            _ if cell.c == ' ' || cell.c == '\0' => CellText::Empty,
-            _ => CellText::Char(cell.c),
-        };
-        let hidden = flags.contains(Flags::HIDDEN);
-        Some(CellView {
-            text: if hidden { CellText::Empty } else { text },
-            fg: color(cell.fg),
-            bg: color(cell.bg),
-            attrs: CellAttrs {
-                bold: flags.contains(Flags::BOLD),
-                dim: flags.contains(Flags::DIM),
-                italic: flags.contains(Flags::ITALIC),
-                underline: flags.intersects(Flags::ALL_UNDERLINES),
-                inverse: flags.contains(Flags::INVERSE),
-            },
-            wide,
-            wide_continuation: flags.contains(Flags::WIDE_CHAR_SPACER),
-        })
+        self.cell_at(self.offset, row, col)
     }
 
     fn cursor(&self) -> CursorState {
@@ -703,7 +973,7 @@ impl Emulator for AlacrittyEmulator {
         CursorState {
             row: u16::try_from(point.line.0.max(0)).unwrap_or(0),
             col: u16::try_from(point.column.0).unwrap_or(u16::MAX),
-            visible: self.term.mode().contains(TermMode::SHOW_CURSOR) && grid.display_offset() == 0,
+            visible: self.term.mode().contains(TermMode::SHOW_CURSOR) && self.offset == 0,
         }
     }
 
@@ -740,20 +1010,18 @@ impl Emulator for AlacrittyEmulator {
     }
 
     fn scrollback_len(&self) -> usize {
-        self.term.grid().history_size()
+        self.history_len()
     }
 
     fn set_scroll_offset(&mut self, lines: usize) -> usize {
-        let current = self.term.grid().display_offset();
-        let delta = i64::try_from(lines.min(self.scrollback_len())).unwrap_or(i64::MAX)
-            - i64::try_from(current).unwrap_or(0);
-        let delta = i32::try_from(delta).unwrap_or(if delta > 0 { i32::MAX } else { i32::MIN });
-        self.term.scroll_display(Scroll::Delta(delta));
-        self.term.grid().display_offset()
+        let offset = lines.min(self.history_len());
+        self.view_moved |= offset != self.offset;
+        self.offset = offset;
+        offset
     }
 
     fn scroll_offset(&self) -> usize {
-        self.term.grid().display_offset()
+        self.offset
     }
 
     fn take_damage(&mut self) -> Damage {
@@ -771,6 +1039,10 @@ impl Emulator for AlacrittyEmulator {
             ),
         };
         self.term.reset_damage();
+        // While scrolled back, output moves the screen under the view.
+        if std::mem::take(&mut self.view_moved) || self.offset != 0 {
+            return Damage::All;
+        }
         damage
     }
 
@@ -796,6 +1068,7 @@ impl Emulator for AlacrittyEmulator {
             listener: &self.listener,
         };
         self.parser.stop_sync(&mut performer);
+        self.take_history();
         self.mirror_title();
         true
     }
@@ -810,6 +1083,7 @@ mod tests {
     use super::*;
     use alacritty_terminal::event::VoidListener;
     use alacritty_terminal::vte::ansi::StdSyncHandler;
+    use proptest::prelude::*;
     use std::fmt::Write as _;
 
     /// Real agent sessions and the synthetic fixtures: every kind of
@@ -826,12 +1100,12 @@ mod tests {
         include_bytes!("../../tests/fixtures/agents/codex_tool_turn.bin"),
     ];
 
+    /// The live screen, cursor and modes (history is compared cell by
+    /// cell with [`assert_same_history`]).
     fn describe_grid(term: &Term<impl EventListener>) -> String {
         let grid = term.grid();
         let mut out = String::new();
-        for line in (-i32::try_from(grid.history_size()).expect("small"))
-            ..i32::try_from(grid.screen_lines()).expect("small")
-        {
+        for line in 0..i32::try_from(grid.screen_lines()).expect("small") {
             for col in 0..grid.columns() {
                 let cell = &grid[Line(line)][Column(col)];
                 let _ = write!(out, "{}{:?}{:?}{:?}|", cell.c, cell.fg, cell.bg, cell.flags);
@@ -881,6 +1155,243 @@ mod tests {
                 describe_grid(&ours.term) == describe_grid(&plain),
                 "stream {i} differs"
             );
+            assert_same_history(&ours, &plain, &format!("stream {i}"));
         }
+    }
+
+    /// A cell as the user sees it: a cell that looks like a default blank
+    /// is one, whatever colour its invisible parts have.
+    fn seen(cell: CellView<'_>) -> (String, CellColor, CellColor, CellAttrs, bool, bool) {
+        if crate::pane::history::looks_blank(&cell) {
+            return (
+                " ".to_owned(),
+                CellColor::Default,
+                CellColor::Default,
+                CellAttrs::default(),
+                false,
+                false,
+            );
+        }
+        let mut text = String::new();
+        if !cell.wide_continuation {
+            cell.text.push_to(&mut text);
+        }
+        (
+            text,
+            cell.fg,
+            cell.bg,
+            cell.attrs,
+            cell.wide,
+            cell.wide_continuation,
+        )
+    }
+
+    /// Every history line as `ours` shows it at every scroll offset, and
+    /// the live screen under it, against the same lines in `plain`, a
+    /// `Term` that kept at least as much history itself.
+    fn assert_same_history(ours: &AlacrittyEmulator, plain: &Term<VoidListener>, what: &str) {
+        let mut ours_view = ours.clone_view();
+        let grid = plain.grid();
+        let kept = grid.history_size().min(ours.history.capacity());
+        // (On the alternate screen neither has any.)
+        assert_eq!(ours.scrollback_len(), kept, "{what}: history length");
+        let rows = grid.screen_lines();
+        for offset in 0..=kept {
+            assert_eq!(ours_view.set_scroll_offset(offset), offset, "{what}");
+            for row in 0..rows {
+                let line = Line(
+                    i32::try_from(row).expect("small") - i32::try_from(offset).expect("small"),
+                );
+                for col in 0..grid.columns() {
+                    let cell = |r: usize, c: usize| {
+                        ours_view
+                            .cell(
+                                u16::try_from(r).expect("small"),
+                                u16::try_from(c).expect("small"),
+                            )
+                            .expect("on the screen")
+                    };
+                    assert_eq!(
+                        seen(cell(row, col)),
+                        seen(view(&grid[line][Column(col)])),
+                        "{what}: offset {offset} row {row} column {col}"
+                    );
+                }
+            }
+        }
+    }
+
+    impl AlacrittyEmulator {
+        /// The same screen and history in a fresh emulator whose view can
+        /// be moved without touching the original.
+        fn clone_view(&self) -> ViewOf<'_> {
+            ViewOf {
+                emulator: self,
+                offset: 0,
+            }
+        }
+    }
+
+    /// Reads an emulator's history at any offset through the same code as
+    /// [`Emulator::cell`].
+    struct ViewOf<'a> {
+        emulator: &'a AlacrittyEmulator,
+        offset: usize,
+    }
+
+    impl ViewOf<'_> {
+        fn set_scroll_offset(&mut self, offset: usize) -> usize {
+            self.offset = offset.min(self.emulator.history_len());
+            self.offset
+        }
+
+        fn cell(&self, row: u16, col: u16) -> Option<CellView<'_>> {
+            self.emulator.cell_at(self.offset, row, col)
+        }
+    }
+
+    /// Pieces of output: text, wide and combining characters, colours,
+    /// and every way lines reach the history (newlines, scrolls, erasing
+    /// the screen, a region at the top), erasing it (`CSI 3 J`, RIS) and
+    /// the alternate screen, which has none.
+    fn piece() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "word ",
+            "a longer line of text that wraps ",
+            "\r\n",
+            "\n",
+            "\r",
+            "漢字",
+            "e\u{301}",
+            "\u{2764}\u{fe0f}",
+            "\x1b[31m",
+            "\x1b[1;44m",
+            "\x1b[38;2;1;2;3m",
+            "\x1b[4m",
+            "\x1b[7m",
+            "\x1b[8m",
+            "\x1b[0m",
+            "\x1b[2J",
+            "\x1b[3S",
+            "\x1b[40S",
+            "\x1b[H",
+            "\x1b[4;3H",
+            "\x1b[K",
+            "\x1b[2M",
+            "\x1b[1;3r",
+            "\x1b[r",
+            "\x1b[3J",
+            "\x1bc",
+            "\x1b[?1049h",
+            "\x1b[?1049l",
+            "\x1bM",
+            "\x1b[?2026h",
+            "\x1b[?2026l",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The compact history shows what alacritty's own history would,
+        /// however the output is split into reads.
+        #[test]
+        fn history_matches_a_term_that_keeps_its_own(
+            pieces in prop::collection::vec(piece(), 0..300),
+            splits in prop::collection::vec(1usize..700, 1..20),
+            capacity in prop::sample::select(vec![0usize, 7, 1_000]),
+        ) {
+            let stream = pieces.concat().into_bytes();
+            let size = PaneSize { rows: 5, cols: 12 };
+            let mut ours = AlacrittyEmulator::new(size, capacity);
+            let mut rest = &stream[..];
+            for split in splits.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (now, later) = rest.split_at((*split).min(rest.len()));
+                ours.process(now);
+                rest = later;
+            }
+            let config = Config {
+                scrolling_history: 100_000,
+                ..Config::default()
+            };
+            let mut plain = Term::new(config, &GridSize(size), VoidListener);
+            let mut parser: Processor<StdSyncHandler> = Processor::new();
+            parser.advance(&mut plain, &stream);
+            // A synchronized update still open is held back by both.
+            assert_same_history(&ours, &plain, "random output");
+        }
+
+        /// The same through resizes that make the pane shorter, which push
+        /// lines into the history, with the spare rows given to alacritty
+        /// again after each. (A taller or a narrower pane is not compared:
+        /// alacritty pulls history lines back onto a taller screen and
+        /// reflows wrapped lines, the compact history does neither.)
+        #[test]
+        fn history_matches_a_term_through_shorter_resizes(
+            parts in prop::collection::vec(
+                (prop::collection::vec(piece(), 0..60), 0u16..4),
+                1..6,
+            ),
+        ) {
+            let size = PaneSize { rows: 12, cols: 12 };
+            let mut ours = AlacrittyEmulator::new(size, 1_000);
+            let config = Config {
+                scrolling_history: 100_000,
+                ..Config::default()
+            };
+            let mut plain = Term::new(config, &GridSize(size), VoidListener);
+            let mut parser: Processor<StdSyncHandler> = Processor::new();
+            let mut rows = size.rows;
+            for (pieces, shrink) in &parts {
+                let stream = pieces.concat().into_bytes();
+                ours.process(&stream);
+                parser.advance(&mut plain, &stream);
+                rows = rows.saturating_sub(*shrink).max(1);
+                let smaller = PaneSize { rows, cols: size.cols };
+                ours.resize(smaller);
+                plain.resize(GridSize(smaller));
+            }
+            assert_same_history(&ours, &plain, "output and shorter resizes");
+        }
+    }
+
+    /// Through any resize, taller, shorter, wider or narrower, every line
+    /// is kept once and in order: on the screen or in the history.
+    #[test]
+    fn resizes_keep_every_line_once() {
+        let mut ours = AlacrittyEmulator::new(PaneSize { rows: 10, cols: 20 }, 1_000);
+        let sizes = [(4, 20), (30, 20), (6, 12), (6, 40), (3, 8), (12, 30)];
+        let mut printed = 0;
+        for (rows, cols) in sizes {
+            for _ in 0..25 {
+                ours.process(format!("\x1b[3{}mline {printed}\x1b[0m\r\n", printed % 7).as_bytes());
+                printed += 1;
+            }
+            ours.resize(PaneSize { rows, cols });
+        }
+        let size = ours.size();
+        let mut seen = Vec::new();
+        let mut view = ours.clone_view();
+        view.set_scroll_offset(ours.scrollback_len());
+        let total_rows = ours.scrollback_len() + usize::from(size.rows);
+        for line in 0..total_rows {
+            let offset = ours.scrollback_len().saturating_sub(line);
+            view.set_scroll_offset(offset);
+            let row = u16::try_from(line - (ours.scrollback_len() - offset)).expect("small");
+            let mut text = String::new();
+            for col in 0..size.cols {
+                let cell = view.cell(row, col).expect("on the screen");
+                cell.text.push_to(&mut text);
+            }
+            let text = text.trim_end().to_owned();
+            if !text.is_empty() {
+                seen.push(text);
+            }
+        }
+        let expected: Vec<String> = (0..printed).map(|n| format!("line {n}")).collect();
+        assert_eq!(seen, expected);
     }
 }

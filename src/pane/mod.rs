@@ -6,6 +6,7 @@ mod clipboard;
 pub mod emulator;
 #[cfg(test)]
 mod emulator_tests;
+pub mod history;
 pub mod input;
 pub mod keyboard;
 mod kitty_keys;
