@@ -15,7 +15,7 @@ mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use support::{Loop, Screen, TempDir, TIMEOUT};
 
@@ -494,20 +494,6 @@ fn auto_approve_runs_a_whole_round_trip_without_the_human() {
     );
 }
 
-/// The only run directory under `state` (runs are filed by repository:
-/// `runs/<repo>/<id>`).
-fn only_run(state: &Path) -> (String, PathBuf) {
-    let runs = state.join("loop-tui").join("runs");
-    let dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", runs.display()))
-        .flat_map(|repo| std::fs::read_dir(repo.unwrap().path()).unwrap())
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "one run: {dirs:?}");
-    let id = dirs[0].file_name().unwrap().to_string_lossy().into_owned();
-    (id, dirs[0].clone())
-}
-
 #[test]
 fn the_journal_keeps_the_run_and_resuming_shows_history_and_pending() {
     let state = TempDir::new("bridge-journal");
@@ -524,7 +510,7 @@ fn the_journal_keeps_the_run_and_resuming_shows_history_and_pending() {
         demo.lt.expect_exit();
     }
 
-    let (id, dir) = only_run(state.path());
+    let (id, dir) = support::only_run_dir(state.path());
     let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
     let records: Vec<serde_json::Value> = journal
         .lines()
@@ -606,12 +592,7 @@ fn send_through_socket(
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let var = |name: &str| {
-        env.lines()
-            .find_map(|line| line.strip_prefix(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("{name} missing from the pane's environment"))
-            .to_owned()
-    };
+    let var = |name: &str| support::env_value(&env, name);
     let mut stream = UnixStream::connect(var("LOOP_TUI_BRIDGE_SOCKET")).unwrap();
     let request = serde_json::json!({
         "token": var("LOOP_TUI_BRIDGE_TOKEN"),

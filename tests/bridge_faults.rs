@@ -95,11 +95,7 @@ fn pane_env(file: &Path, name: &str) -> String {
         || read().contains("LOOP_TUI_BRIDGE_TOKEN="),
         read,
     );
-    read()
-        .lines()
-        .find_map(|line| line.strip_prefix(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("{name} missing from the pane's environment"))
-        .to_owned()
+    support::env_value(&read(), name)
 }
 
 /// The bridge client of the pane whose environment is in `file`, as `agent`.

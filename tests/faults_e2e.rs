@@ -261,12 +261,7 @@ impl BridgeEnv {
             },
             String::new,
         );
-        let var = |name: &str| {
-            env.lines()
-                .find_map(|line| line.strip_prefix(&format!("{name}=")))
-                .unwrap_or_else(|| panic!("{name} missing from the pane's environment"))
-                .to_owned()
-        };
+        let var = |name: &str| support::env_value(&env, name);
         Self {
             socket: var("LOOP_TUI_BRIDGE_SOCKET"),
             token: var("LOOP_TUI_BRIDGE_TOKEN"),

@@ -131,12 +131,7 @@ impl BridgeEnv {
             String::from_utf8_lossy(bytes).contains("LOOP_TUI_BRIDGE_TOKEN=")
         });
         let env = std::fs::read_to_string(path).unwrap();
-        let var = |name: &str| {
-            env.lines()
-                .find_map(|line| line.strip_prefix(&format!("{name}=")))
-                .unwrap_or_else(|| panic!("{name} missing from the pane's environment"))
-                .to_owned()
-        };
+        let var = |name: &str| support::env_value(&env, name);
         Self {
             socket: PathBuf::from(var("LOOP_TUI_BRIDGE_SOCKET")),
             token: var("LOOP_TUI_BRIDGE_TOKEN"),
@@ -529,20 +524,6 @@ enum Progress {
     Done,
 }
 
-/// The only run directory under `state` (runs are filed by repository:
-/// `runs/<repo>/<id>`).
-fn only_run(state: &Path) -> (String, PathBuf) {
-    let runs = state.join("loop-tui").join("runs");
-    let dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", runs.display()))
-        .flat_map(|repo| std::fs::read_dir(repo.unwrap().path()).unwrap())
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "one run: {dirs:?}");
-    let id = dirs[0].file_name().unwrap().to_string_lossy().into_owned();
-    (id, dirs[0].clone())
-}
-
 /// Sends [`MESSAGES`] messages from alice to bob over one connection, bob
 /// taking them with `receive_messages` every 100; reports loop-tui's usage
 /// after 2 000 and after all of them, then that it is done.
@@ -686,7 +667,7 @@ fn assert_memory_grows_only_with_the_messages(watching: &Watching) {
 /// The journal of the run in `state` holds every message and delivery;
 /// returns the run's id.
 fn assert_journal_complete(state: &Path) -> String {
-    let (id, run_dir) = only_run(state);
+    let (id, run_dir) = support::only_run_dir(state);
     let journal = std::fs::read_to_string(run_dir.join("journal.jsonl")).unwrap();
     let count = |kind: &str| {
         journal

@@ -68,12 +68,7 @@ impl Run {
             &[("XDG_STATE_HOME", state.as_os_str())],
         );
         let env = wait_for_file_with(&env_file, "LOOP_TUI_BRIDGE_TOKEN=");
-        let var = |name: &str| {
-            env.lines()
-                .find_map(|line| line.strip_prefix(&format!("{name}=")))
-                .unwrap_or_else(|| panic!("{name} missing from the pane's environment"))
-                .to_owned()
-        };
+        let var = |name: &str| support::env_value(&env, name);
         let run_dir = state.join("loop-tui/runs/p").join(var("LOOP_TUI_RUN_ID"));
         let run = Self {
             socket: PathBuf::from(var("LOOP_TUI_BRIDGE_SOCKET")),

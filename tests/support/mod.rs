@@ -732,3 +732,33 @@ pub fn assert_terminal_left_clean(raw: &[u8]) {
         tail()
     );
 }
+
+/// The value of `name` in `env`, the output of `env` that a pane wrote to a
+/// file (the bridge socket, token and run id loop-tui gives its panes).
+pub fn env_value(env: &str, name: &str) -> String {
+    env.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("{name} missing from the pane's environment"))
+        .to_owned()
+}
+
+/// The only run directory under the state directory `state` (runs are
+/// filed by repository: `runs/<repo>/<id>`): its id and path.
+pub fn only_run_dir(state: &Path) -> (String, PathBuf) {
+    let runs = state.join("loop-tui").join("runs");
+    let dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", runs.display()))
+        .flat_map(|repo| {
+            let repo = repo.expect("a repository's runs").path();
+            std::fs::read_dir(&repo).unwrap_or_else(|e| panic!("reading {}: {e}", repo.display()))
+        })
+        .map(|entry| entry.expect("a run directory").path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "one run: {dirs:?}");
+    let id = dirs[0]
+        .file_name()
+        .expect("a run's id")
+        .to_string_lossy()
+        .into_owned();
+    (id, dirs[0].clone())
+}
