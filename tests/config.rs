@@ -92,6 +92,18 @@ fn with_file(text: &str) -> Result<Config, ConfigError> {
 
 /// The error `text` gives as a file over the defaults: file, line, column
 /// and message.
+/// Each config text gives its error at its line and column, with its
+/// message, in the user's file.
+fn assert_errors(cases: &[(&str, (usize, usize), &str)]) {
+    for (text, (line, column), message) in cases {
+        assert_eq!(
+            error_of(text),
+            ("user.toml".into(), *line, *column, (*message).to_owned()),
+            "{text}"
+        );
+    }
+}
+
 fn error_of(text: &str) -> (String, usize, usize, String) {
     match with_file(text) {
         Err(ConfigError::Invalid {
@@ -394,13 +406,7 @@ fn wrong_types_and_bad_values_name_the_key() {
         ),
         ("[ui\n", (1, 4), "unclosed table, expected `]`"),
     ];
-    for (text, (line, column), message) in cases {
-        assert_eq!(
-            error_of(text),
-            ("user.toml".into(), *line, *column, (*message).to_owned()),
-            "{text}"
-        );
-    }
+    assert_errors(cases);
 }
 
 /// A value of the wrong type, in every section, says what is expected in
@@ -480,13 +486,7 @@ fn wrong_types_in_every_section_say_what_is_expected() {
             "plan: invalid type: string \"PLAN.md\", expected a table",
         ),
     ];
-    for (text, (line, column), message) in cases {
-        assert_eq!(
-            error_of(text),
-            ("user.toml".into(), *line, *column, (*message).to_owned()),
-            "{text}"
-        );
-    }
+    assert_errors(cases);
 }
 
 #[test]
@@ -624,13 +624,7 @@ fn what_no_program_can_be_started_with_is_refused_at_its_key() {
              to run, or remove it",
         ),
     ];
-    for (text, (line, column), message) in cases {
-        assert_eq!(
-            error_of(text),
-            ("user.toml".into(), *line, *column, (*message).to_owned()),
-            "{text}"
-        );
-    }
+    assert_errors(cases);
 }
 
 #[test]
