@@ -14,6 +14,7 @@ pub mod pty;
 pub mod replies;
 pub mod screen;
 pub mod sync;
+mod utf8_carry;
 pub mod vt100_emulator;
 
 use std::fmt;

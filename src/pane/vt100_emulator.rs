@@ -15,6 +15,7 @@ use super::emulator::{
 use super::keyboard::{KeyboardFlags, KeyboardStacks, SetMode};
 use super::replies::{self, ModeState};
 use super::sync::{find_anchored, SyncBuffer};
+use super::utf8_carry::{Head, Utf8Carry};
 
 /// Collects what `vt100` does not handle itself: queries the child waits
 /// on, the title, the bell, the keyboard protocol and clipboard writes.
@@ -216,6 +217,8 @@ impl vt100::Callbacks for Hooks {
 pub struct Vt100Emulator {
     parser: vt100::Parser<Hooks>,
     sync: SyncBuffer,
+    /// The start of a character the last read ended inside.
+    utf8_carry: Utf8Carry,
 }
 
 fn non_zero(value: u16) -> NonZeroU16 {
@@ -260,6 +263,7 @@ impl Vt100Emulator {
                 },
             ),
             sync: SyncBuffer::default(),
+            utf8_carry: Utf8Carry::default(),
         }
     }
 
@@ -293,10 +297,16 @@ impl Vt100Emulator {
 
 impl Emulator for Vt100Emulator {
     fn process(&mut self, bytes: &[u8]) {
+        // vte must not see a character cut in two (see `utf8_carry`).
+        let (head, rest) = self.utf8_carry.take_head(bytes);
+        let now = self.utf8_carry.hold_tail(rest);
         let parser = &mut self.parser;
-        self.sync.feed(bytes, Instant::now(), |run, in_sync| {
-            Self::parse(parser, run, in_sync);
-        });
+        let now_at = Instant::now();
+        for read in head.as_ref().map(Head::as_bytes).into_iter().chain([now]) {
+            self.sync.feed(read, now_at, |run, in_sync| {
+                Self::parse(parser, run, in_sync);
+            });
+        }
         self.finish_parse();
     }
 
