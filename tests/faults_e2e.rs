@@ -777,6 +777,57 @@ fn an_agent_killed_mid_turn_and_mid_delivery_gets_its_messages_after_r() {
     quit(&lt);
 }
 
+/// A bob that reads its input byte by byte up to the Enter that submits
+/// "... for bob", keeps what it read in `bob-got.txt` and exits 3 at once,
+/// as an agent that crashes the moment a prompt is submitted would. (The
+/// message's own line breaks arrive as CR too, so the Enter is the CR
+/// after its last words.)
+const LAST_WORDS: &str = "bob:echo $$ >> bob.pids; stty raw -echo; cr=$(printf '\\r'); acc=; \
+     while :; do c=$(dd bs=1 count=1 2>/dev/null); acc=\"$acc$c\"; \
+     case \"$acc\" in *\"for bob$cr\") break;; esac; done; \
+     printf %s \"$acc\" > bob-got.txt; exit 3";
+
+#[test]
+fn an_agent_that_dies_as_its_enter_arrives_gets_the_message_back_as_uncertain() {
+    let dirs = Dirs::new("faults-last-words");
+    let lt = dirs.start(&[
+        "--pane",
+        "alice:env > alice.env; exec cat",
+        "--pane",
+        LAST_WORDS,
+    ]);
+    let bridge_env = BridgeEnv::read(&dirs.project.join("alice.env"));
+    recorder_start(&dirs.project, 1);
+    bridge_env.hello("bob");
+    let (_, run) = dirs.only_run();
+    let id = bridge_env.send("alice", "bob", "LAST-WORDS for bob");
+    lt.prefix("a");
+    wait(&lt, "bob's pane saying how it ended", |s| {
+        bob_border(s).contains(" exited 3 ")
+    });
+    wait(&lt, "the message back with the human", |s| {
+        header(s, id).contains("delivery uncertain: bob ended right after")
+    });
+    let s = lt.screen();
+    assert!(
+        status_bar(&s).contains(&format!("#{id} may not have reached bob")),
+        "the status bar says why:\n{}",
+        s.text()
+    );
+    let got = std::fs::read_to_string(dirs.project.join("bob-got.txt")).unwrap();
+    assert!(got.contains("LAST-WORDS for bob"), "{got:?}");
+    wait_record(&run, "delivery_doubted", id);
+    let records = journal(&run);
+    assert_eq!(count_records(&records, "delivered", id), 1);
+    // The human decides: rejecting it ends it; nothing is typed again.
+    lt.prefix("x");
+    lt.send_str("\r");
+    wait(&lt, "the uncertain message rejected", |s| {
+        header(s, id).contains("rejected")
+    });
+    quit(&lt);
+}
+
 /// Every model request gets a plain answer, except the one the tests
 /// use to catch claude in the middle of a turn, which never comes in time.
 const SCENARIO: &str = r#"{"rules": [

@@ -6,12 +6,16 @@
 //! busy codex would take the Enter as a "steer" that drops its running
 //! request), the human has not typed into it for [`HUMAN_QUIET`], and its
 //! input queue is empty. Keys the human types between paste and Enter are
-//! held and follow the Enter, so nothing interleaves with a message.
+//! held and follow the Enter, so nothing interleaves with a message. A
+//! target that ends within [`DELIVERY_DOUBT`] of its Enter gets its last
+//! message back as delivery uncertain.
 
 use std::time::{Duration, Instant};
 
 use super::event::Effect;
-use super::state::{ActiveDelivery, AppState, ChildState, PaneState, WORKING_WINDOW};
+use super::state::{
+    ActiveDelivery, AppState, ChildState, PaneState, DELIVERY_DOUBT, WORKING_WINDOW,
+};
 use crate::bridge::relay::{Message, HUMAN, LOOP_TUI};
 use crate::bridge::sanitize::sanitize;
 use crate::pane::input::{encode_paste, KeyEncoder};
@@ -108,7 +112,7 @@ pub fn pump(state: &mut AppState, now: Instant) -> Vec<Effect> {
     for index in 0..state.panes.len() {
         if let Some(active) = state.panes[index].delivery {
             if active.enter_at <= now {
-                effects.extend(finish(state, index, active));
+                effects.extend(finish(state, index, active, now));
             }
             continue;
         }
@@ -147,9 +151,10 @@ pub fn pump(state: &mut AppState, now: Instant) -> Vec<Effect> {
     effects
 }
 
-fn finish(state: &mut AppState, index: usize, active: ActiveDelivery) -> Vec<Effect> {
+fn finish(state: &mut AppState, index: usize, active: ActiveDelivery, now: Instant) -> Vec<Effect> {
     let pane = &mut state.panes[index];
     pane.delivery = None;
+    pane.last_enter = Some((active.id, now));
     let held = std::mem::take(&mut pane.held_input);
     // Enter as the child asked for keys: CR, or an escape code when it
     // wants every key as one (kitty protocol).
@@ -172,6 +177,39 @@ fn finish(state: &mut AppState, index: usize, active: ActiveDelivery) -> Vec<Eff
     }
     state.needs_redraw = true;
     effects
+}
+
+/// The child of pane `index` ended at `ended_at`: a message whose Enter
+/// went out shortly before (or after: the exit is reported late) may not
+/// have been read, so it goes back to the human as delivery uncertain.
+pub fn doubt_last_enter(state: &mut AppState, index: usize, ended_at: Instant) -> Vec<Effect> {
+    let Some(pane) = state.panes.get_mut(index) else {
+        return Vec::new();
+    };
+    let Some((id, entered_at)) = pane.last_enter.take() else {
+        return Vec::new();
+    };
+    if entered_at + DELIVERY_DOUBT < ended_at {
+        return Vec::new();
+    }
+    let reason = format!(
+        "{} ended right after it was typed and may not have read it: check it, then approve to send again or reject",
+        pane.spec.name
+    );
+    let records = state.relay.doubt_delivery(id, &reason);
+    if records.is_empty() {
+        return Vec::new();
+    }
+    let doubt = format!(
+        "#{id} may not have reached {}: it ended right after the message was typed",
+        pane.spec.name
+    );
+    state.notice = Some(match state.notice.take() {
+        Some(exit) => format!("{exit}; {doubt}"),
+        None => doubt,
+    });
+    state.needs_redraw = true;
+    vec![Effect::Journal(records)]
 }
 
 /// When the pump next needs to run.
@@ -204,8 +242,9 @@ mod tests {
     use crate::app::update::{next_deadline, update};
     use crate::bridge::listener::{BridgeEvent, ConnectionId, ReplyHandle};
     use crate::bridge::protocol::{BridgeCall, BridgeReply};
-    use crate::bridge::relay::RelayRecord;
-    use crate::pane::pty::PaneProgram;
+    use crate::bridge::relay::{MessageState, RelayRecord};
+    use crate::pane::pty::{PaneProgram, PtyEvent};
+    use crate::pane::ChildEnd;
 
     /// Two agents whose MCP clients have connected (ready for input).
     fn state() -> AppState {
@@ -357,6 +396,101 @@ mod tests {
                 by_tool: false
             }]
         ));
+    }
+
+    /// Approves message 1 to codex and runs the pump until its Enter is
+    /// written; returns when that was.
+    fn typed_and_entered(s: &mut AppState, now: Instant) -> Instant {
+        send(s, "claude", "codex", "please review", now);
+        prefix_then(s, 'a', now);
+        let enter_at = next_deadline(s, now).expect("the Enter is due");
+        let fx = update(s, AppEvent::Timer, enter_at);
+        assert_eq!(delivered_bytes(&fx, 1), b"\r");
+        assert_eq!(s.relay.get(1).unwrap().state, MessageState::Delivered);
+        enter_at
+    }
+
+    fn codex_ended(s: &mut AppState, ended_at: Instant, seen_at: Instant) -> Vec<Effect> {
+        update(
+            s,
+            AppEvent::Pty(PtyEvent::Exited {
+                pane: 1,
+                generation: 0,
+                end: ChildEnd::Signaled("SIGKILL".into()),
+                ended_at,
+            }),
+            seen_at,
+        )
+    }
+
+    #[test]
+    fn an_agent_that_ends_about_its_enter_gets_the_message_back_as_uncertain() {
+        // Died before the Enter (its exit is reported after its output is
+        // drained, so the Enter went to a dead PTY), and died right after.
+        for died in [-250_i64, 0, 900] {
+            let mut s = state();
+            let now = Instant::now();
+            let entered = typed_and_entered(&mut s, now);
+            let ended_at = if died < 0 {
+                entered
+                    .checked_sub(Duration::from_millis(died.unsigned_abs()))
+                    .unwrap()
+            } else {
+                entered + Duration::from_millis(died.unsigned_abs())
+            };
+            let fx = codex_ended(&mut s, ended_at, entered + Duration::from_millis(300));
+            let message = s.relay.get(1).unwrap();
+            assert_eq!(message.state, MessageState::Uncertain, "died at {died} ms");
+            assert!(
+                message
+                    .reason
+                    .as_deref()
+                    .unwrap()
+                    .contains("codex ended right after it was typed"),
+                "{:?}",
+                message.reason
+            );
+            assert!(
+                matches!(
+                    &journalled(&fx)[..],
+                    [RelayRecord::DeliveryDoubted { id: 1, .. }]
+                ),
+                "journalled, so a resumed run knows: {fx:?}"
+            );
+            let notice = s.notice.clone().unwrap();
+            assert!(
+                notice.contains("pane 2") && notice.contains("#1 may not have reached codex"),
+                "{notice}"
+            );
+            // The human decides: approving types it again into the
+            // restarted agent.
+            assert_eq!(s.relay.oldest_pending().map(|m| m.id), Some(1));
+        }
+    }
+
+    #[test]
+    fn an_agent_that_ends_long_after_its_enter_keeps_the_message_delivered() {
+        let mut s = state();
+        let now = Instant::now();
+        let entered = typed_and_entered(&mut s, now);
+        let later = entered + DELIVERY_DOUBT + Duration::from_millis(1);
+        let fx = codex_ended(&mut s, later, later);
+        assert_eq!(s.relay.get(1).unwrap().state, MessageState::Delivered);
+        assert!(journalled(&fx).is_empty(), "{fx:?}");
+        // Nor does the other agent's exit touch it.
+        let mut s = state();
+        let entered = typed_and_entered(&mut s, now);
+        update(
+            &mut s,
+            AppEvent::Pty(PtyEvent::Exited {
+                pane: 0,
+                generation: 0,
+                end: ChildEnd::Exited(0),
+                ended_at: entered,
+            }),
+            entered,
+        );
+        assert_eq!(s.relay.get(1).unwrap().state, MessageState::Delivered);
     }
 
     #[test]

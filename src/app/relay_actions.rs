@@ -547,6 +547,7 @@ mod tests {
                 pane: 0,
                 generation: 0,
                 end: ChildEnd::Exited(0),
+                ended_at: Instant::now(),
             }),
             Instant::now(),
         );

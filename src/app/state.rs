@@ -146,6 +146,10 @@ pub struct PaneState {
     /// Keys the human typed while a delivery was between paste and Enter;
     /// they follow the Enter so they never split a message.
     pub held_input: Vec<u8>,
+    /// The last message typed into the current child and when its Enter
+    /// was written: if the child ended about then, it may never have read
+    /// it (see [`DELIVERY_DOUBT`]).
+    pub last_enter: Option<(MessageId, Instant)>,
     /// Input bytes queued for the child and not yet written.
     pub input_backlog: Arc<AtomicUsize>,
     /// The agent's MCP bridge processes, as their presence connections
@@ -158,6 +162,14 @@ pub struct PaneState {
 /// How long after its last output an agent still counts as working: agent
 /// TUIs animate a spinner or a timer at least once a second while busy.
 pub const WORKING_WINDOW: Duration = Duration::from_secs(2);
+
+/// A message whose Enter was written less than this before its target
+/// ended is shown as delivery uncertain instead of delivered. The Enter can
+/// reach a child that has already died (its exit is reported only after
+/// its output is drained), and a child that dies right after the Enter
+/// may not have taken the message in; a second is longer than any agent
+/// CLI takes to read a submitted prompt into its history.
+pub const DELIVERY_DOUBT: Duration = Duration::from_secs(1);
 
 impl PaneState {
     fn new(spec: PaneSpec, screen: PaneScreen, size: PaneSize) -> Self {
@@ -173,6 +185,7 @@ impl PaneState {
             attention: false,
             delivery: None,
             held_input: Vec::new(),
+            last_enter: None,
             input_backlog: Arc::new(AtomicUsize::new(0)),
             bridge_link: BridgeLink::default(),
             started_at: Instant::now(),

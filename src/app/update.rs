@@ -52,22 +52,26 @@ pub fn update(state: &mut AppState, event: AppEvent, now: Instant) -> Vec<Effect
             pane,
             generation,
             end,
+            ended_at,
         }) => {
-            if let Some(p) = state
+            let Some(p) = state
                 .panes
                 .get_mut(pane)
                 .filter(|p| p.generation == generation)
-            {
-                p.screen.take_dirty();
-                state.notice = Some(format!("pane {} {end}", pane + 1));
-                p.child = ChildState::Ended(end);
-                p.working = false;
-                p.delivery = None;
-                // Its bridge processes go with it; a restart starts afresh.
-                p.bridge_link = BridgeLink::default();
-                state.needs_redraw = true;
-            }
-            Vec::new()
+            else {
+                return Vec::new();
+            };
+            p.screen.take_dirty();
+            state.notice = Some(format!("pane {} {end}", pane + 1));
+            p.child = ChildState::Ended(end);
+            p.working = false;
+            // A message still between paste and Enter stays approved and
+            // is typed into the restarted program.
+            p.delivery = None;
+            // Its bridge processes go with it; a restart starts afresh.
+            p.bridge_link = BridgeLink::default();
+            state.needs_redraw = true;
+            delivery::doubt_last_enter(state, pane, ended_at)
         }
         AppEvent::Bridge(request) => relay_actions::on_request(state, request),
         AppEvent::BridgePresenceEnded { agent, connection } => {
@@ -785,6 +789,7 @@ mod tests {
                 pane: 0,
                 generation: 0,
                 end: ChildEnd::Exited(0),
+                ended_at: Instant::now(),
             })],
         );
         let fx = run(&mut s, vec![prefix(), key(KeyCode::Char('q'))]);
@@ -802,6 +807,7 @@ mod tests {
                 pane: 0,
                 generation: 0,
                 end: ChildEnd::Signaled("SIGKILL".into()),
+                ended_at: Instant::now(),
             })],
         );
         assert_eq!(s.panes[0].child.label(), "killed by SIGKILL");
@@ -814,6 +820,7 @@ mod tests {
                 pane: 0,
                 generation: 0,
                 end: ChildEnd::Exited(3),
+                ended_at: Instant::now(),
             })],
         );
         assert_eq!(

@@ -230,6 +230,12 @@ pub enum RelayRecord {
     DeliveryStarted {
         id: MessageId,
     },
+    /// It was typed, but its target ended about then and may never have
+    /// read it: back to the human as delivery uncertain.
+    DeliveryDoubted {
+        id: MessageId,
+        reason: String,
+    },
     Failed {
         id: MessageId,
         reason: String,
@@ -705,6 +711,25 @@ impl RelayQueue {
         }
     }
 
+    /// `id` was typed into its target, which then ended before it could
+    /// be sure to have read it: the human decides whether to send it again.
+    /// Only a message typed (not fetched with `receive_messages`) and not
+    /// decided again since can be doubted.
+    pub fn doubt_delivery(&mut self, id: MessageId, reason: &str) -> Vec<RelayRecord> {
+        if !self
+            .get(id)
+            .is_some_and(|m| m.state == MessageState::Delivered && !m.delivered_by_tool)
+        {
+            return Vec::new();
+        }
+        let records = vec![RelayRecord::DeliveryDoubted {
+            id,
+            reason: reason.to_owned(),
+        }];
+        self.apply_all(&records);
+        records
+    }
+
     /// Typing `id` into its target begins: journalled first, so a crash
     /// in between leaves it uncertain instead of typed twice.
     pub fn delivery_started(&mut self, id: MessageId) -> Vec<RelayRecord> {
@@ -766,6 +791,15 @@ impl RelayQueue {
             RelayRecord::Failed { id, reason } => {
                 if let Some(m) = self.message_mut(*id) {
                     m.state = MessageState::Failed;
+                    m.reason = Some(reason.clone());
+                }
+            }
+            RelayRecord::DeliveryDoubted { id, reason } => {
+                if let Some(m) = self
+                    .message_mut(*id)
+                    .filter(|m| m.state == MessageState::Delivered)
+                {
+                    m.state = MessageState::Uncertain;
                     m.reason = Some(reason.clone());
                 }
             }
@@ -1149,6 +1183,46 @@ mod tests {
             Some(typed)
         );
         assert!(!resumed.get(typed).unwrap().delivery_started);
+    }
+
+    #[test]
+    fn a_doubted_delivery_replays_as_uncertain_and_a_fetched_one_cannot_be_doubted() {
+        let mut q = queue();
+        let mut records = Vec::new();
+        let (typed, _, r) = q.submit("claude", "codex", "one", 1).unwrap();
+        records.extend(r);
+        let (fetched, _, r) = q.submit("claude", "codex", "two", 2).unwrap();
+        records.extend(r);
+        for id in [typed, fetched] {
+            records.extend(q.approve(id).unwrap());
+        }
+        records.extend(q.delivery_started(typed));
+        records.extend(q.delivered(typed, false));
+        records.extend(q.delivered(fetched, true));
+        // codex fetched the second itself: it has it, whatever happens next.
+        assert!(q.doubt_delivery(fetched, "codex ended").is_empty());
+        let doubted = q.doubt_delivery(typed, "codex ended");
+        assert_eq!(doubted.len(), 1);
+        assert!(q.doubt_delivery(typed, "again").is_empty(), "once");
+        records.extend(doubted);
+        let mut resumed = queue();
+        resumed.replay(&records);
+        let m = resumed.get(typed).unwrap();
+        assert_eq!(
+            (m.state, m.reason.as_deref()),
+            (MessageState::Uncertain, Some("codex ended"))
+        );
+        assert_eq!(resumed.get(fetched).unwrap().state, MessageState::Delivered);
+        assert_eq!(
+            resumed.next_for_delivery("codex"),
+            None,
+            "never typed again on its own"
+        );
+        resumed.approve(typed).unwrap();
+        assert_eq!(
+            resumed.next_for_delivery("codex").map(|m| m.id),
+            Some(typed)
+        );
     }
 
     #[test]

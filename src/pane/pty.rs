@@ -62,6 +62,9 @@ pub enum PtyEvent {
         pane: PaneId,
         generation: u32,
         end: ChildEnd,
+        /// When the child was reaped: the exit is reported up to
+        /// [`DRAIN_GRACE`] later, after its last output.
+        ended_at: Instant,
     },
 }
 
@@ -178,11 +181,13 @@ impl PtyProcess {
                 let end = child
                     .wait()
                     .map_or(ChildEnd::Unknown, |status| ChildEnd::from_status(&status));
+                let ended_at = Instant::now();
                 let _ = drained_rx.recv_timeout(DRAIN_GRACE);
                 notify(PtyEvent::Exited {
                     pane,
                     generation,
                     end,
+                    ended_at,
                 });
             })
             .context("failed to start the PTY waiter thread")?;

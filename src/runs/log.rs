@@ -178,6 +178,13 @@ fn describe(record: &RelayRecord, known: &mut Known) -> Option<(String, Option<S
         RelayRecord::Failed { id, reason } => {
             (format!("{} failed: {reason}", known.label(*id)), None)
         }
+        RelayRecord::DeliveryDoubted { id, reason } => (
+            format!(
+                "{} comes back as delivery uncertain: {reason}",
+                known.label(*id)
+            ),
+            None,
+        ),
         RelayRecord::AutoApprove { all, directions } => {
             let headline = if *all {
                 "auto-approve on for every message".to_owned()
@@ -670,6 +677,30 @@ run 20261122-101500-3fa1
             Some("claude resumes its session 3f0c\n#2 (claude → codex) comes back as delivery uncertain: loop-tui stopped while typing it into codex")
         );
         assert_eq!(resumes[1].body, None, "decided again and delivered");
+    }
+
+    #[test]
+    fn a_delivery_doubted_when_its_target_ended_is_told() {
+        let steps = timeline(
+            &[
+                sent(1, "claude", "codex", "typed, then codex died"),
+                RelayRecord::Approved { id: 1 },
+                RelayRecord::DeliveryStarted { id: 1 },
+                RelayRecord::Delivered {
+                    id: 1,
+                    by_tool: false,
+                },
+                RelayRecord::DeliveryDoubted {
+                    id: 1,
+                    reason: "codex ended right after it was typed".into(),
+                },
+            ]
+            .map(|record| JournalEntry { ts: T0, record }),
+        );
+        assert_eq!(
+            steps.last().map(|s| s.headline.as_str()),
+            Some("#1 (claude → codex) comes back as delivery uncertain: codex ended right after it was typed")
+        );
     }
 
     #[test]
