@@ -95,6 +95,16 @@ fn every_message_state_with_the_newest_pending_selected() {
         echo,
         loop_tui::bridge::relay::Disposition::Suppressed { of: 2 }
     ));
+    // Typed into codex, which died right after its Enter.
+    let (doubted, _, _) = q
+        .submit("claude", "codex", "Also run the fuzzer.", T0 + 11_500)
+        .unwrap();
+    q.approve(doubted).unwrap();
+    q.delivered(doubted, false);
+    q.doubt_delivery(
+        doubted,
+        "codex ended right after it was typed and may not have read it",
+    );
     let long = (1..=6)
         .map(|i| format!("line {i} of a long review comment"))
         .collect::<Vec<_>>()

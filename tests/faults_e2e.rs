@@ -558,8 +558,9 @@ fn killed_while_typing(run: &Killed, id: &str, dir: &Path) {
 fn the_human_decides_what_was_uncertain(run: &Killed, id: &str, dir: &Path) {
     let (lt, bridge_env, bob3) = run.start(&["--run-id", id], 3);
     wait(&lt, "#2 uncertain after the resume", |s| {
-        status_bar(s).contains(&format!("resumed run {id}: 5 messages, 2 pending"))
-            && header(s, UNCERTAIN_ID).contains("delivery uncertain")
+        status_bar(s).contains(&format!(
+            "resumed run {id}: 5 messages, 2 pending, 1 delivery uncertain"
+        )) && header(s, UNCERTAIN_ID).contains("delivery uncertain")
             && header(s, PENDING_ID).ends_with("pending")
             && header(s, EDITING_ID).ends_with("pending")
     });
@@ -812,6 +813,11 @@ fn an_agent_that_dies_as_its_enter_arrives_gets_the_message_back_as_uncertain() 
     assert!(
         status_bar(&s).contains(&format!("#{id} may not have reached bob")),
         "the status bar says why:\n{}",
+        s.text()
+    );
+    assert!(
+        bridge(&s).contains("bridge 0 pending 1 uncertain manual"),
+        "the bridge counts it as waiting for the human:\n{}",
         s.text()
     );
     let got = std::fs::read_to_string(dirs.project.join("bob-got.txt")).unwrap();

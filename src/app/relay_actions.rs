@@ -237,8 +237,12 @@ pub fn status_text(state: &AppState, caller: &str) -> String {
     };
     let _ = write!(
         text,
-        "pending: {}\nrelay: {mode}{pause}; hops {}/{}",
+        "pending: {}{}\nrelay: {mode}{pause}; hops {}/{}",
         relay.pending_count(),
+        match relay.uncertain_count() {
+            0 => String::new(),
+            n => format!(" (and {n} delivery uncertain, for the human to send again or reject)"),
+        },
         relay.hops,
         relay.hop_cap
     );

@@ -195,10 +195,14 @@ pub fn run(options: RunOptions) -> Result<()> {
         state.relay.replay(&records);
         super::relay_actions::select_newest_pending(&mut state);
         state.notice = Some(format!(
-            "resumed run {}: {} messages, {} pending{}{}",
+            "resumed run {}: {} messages, {} pending{}{}{}",
             run_dir.id,
             state.relay.messages().len(),
             state.relay.pending_count(),
+            match state.relay.uncertain_count() {
+                0 => String::new(),
+                n => format!(", {n} delivery uncertain"),
+            },
             if replay.skipped.is_empty() {
                 String::new()
             } else {

@@ -394,6 +394,15 @@ impl RelayQueue {
             .count()
     }
 
+    /// Messages that may or may not have reached their target, waiting
+    /// for the human to send them again or reject them.
+    pub fn uncertain_count(&self) -> usize {
+        self.messages
+            .iter()
+            .filter(|m| m.state == MessageState::Uncertain)
+            .count()
+    }
+
     /// The oldest message waiting for the human (pending or uncertain).
     pub fn oldest_pending(&self) -> Option<&Message> {
         self.messages.iter().find(|m| m.needs_human())

@@ -30,6 +30,9 @@ pub struct RunSummary {
     /// Messages from agents and the human (loop-tui's notices not counted).
     pub messages: usize,
     pub pending: usize,
+    /// Messages whose delivery was cut short or doubted, waiting for the
+    /// human like pending ones.
+    pub uncertain: usize,
 }
 
 /// A run's row: its manifest plus what its journal says.
@@ -66,6 +69,7 @@ pub fn summarize(dir: &Path, manifest: &Manifest) -> RunSummary {
         agents: truncate(&agents, MAX_AGENTS_WIDTH),
         messages: queue.messages().iter().filter(|m| !m.is_notice()).count(),
         pending: queue.pending_count(),
+        uncertain: queue.uncertain_count(),
     }
 }
 
@@ -95,7 +99,9 @@ pub fn render_table(runs: &mut [RunSummary], tz: &TimeZone) -> String {
                 format_time(r.started_ms, tz, "%Y-%m-%d %H:%M"),
                 r.agents.clone(),
                 r.messages.to_string(),
-                r.pending.to_string(),
+                // Everything waiting for the human's decision; `loop-tui
+                // log` tells pending and uncertain apart.
+                (r.pending + r.uncertain).to_string(),
             ]
         })
         .collect();
@@ -162,6 +168,7 @@ mod tests {
             agents: agents.into(),
             messages: 12,
             pending: 1,
+            uncertain: 0,
         }
     }
 
@@ -181,13 +188,15 @@ mod tests {
                 "worker (demo), reviewer (demo)",
             ),
         ];
+        // Cut short by a crash: waits for the human like a pending one.
+        runs[0].uncertain = 1;
         let table = render_table(&mut runs, &TimeZone::UTC);
         assert_eq!(
             table,
             "\
 ID                    REPO      STATE        STARTED           AGENTS                          MESSAGES  PENDING
 20261122-101500-3fa1  loop-tui  interrupted  2026-11-22 10:15  worker (demo), reviewer (demo)        12        1
-20261121-090000-aaaa  loop-tui  ended        2026-11-21 09:00  claude, codex                         12        1
+20261121-090000-aaaa  loop-tui  ended        2026-11-21 09:00  claude, codex                         12        2
 "
         );
     }

@@ -261,7 +261,13 @@ fn facts(manifest: &Manifest, summary: &RunSummary, tz: &TimeZone) -> Vec<(&'sta
         ),
         (
             "messages",
-            format!("{}, {} pending", summary.messages, summary.pending),
+            match summary.uncertain {
+                0 => format!("{}, {} pending", summary.messages, summary.pending),
+                n => format!(
+                    "{}, {} pending, {n} delivery uncertain",
+                    summary.messages, summary.pending
+                ),
+            },
         ),
     ];
     if let Some(task) = &manifest.options.task {
@@ -554,7 +560,20 @@ mod tests {
             agents: "claude".into(),
             messages: 3,
             pending: 0,
+            uncertain: 0,
         }
+    }
+
+    #[test]
+    fn the_summary_counts_uncertain_messages_apart_from_pending_ones() {
+        let mut summary = summary();
+        summary.pending = 2;
+        summary.uncertain = 1;
+        let text = render_text(&manifest(), &summary, &[], &TimeZone::UTC);
+        assert!(
+            text.contains("  messages   3, 2 pending, 1 delivery uncertain\n"),
+            "{text}"
+        );
     }
 
     #[test]

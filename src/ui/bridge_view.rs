@@ -207,6 +207,15 @@ fn title(state: &AppState, focused: bool) -> Line<'static> {
         Style::new().fg(Color::DarkGray)
     };
     spans.push(Span::styled(format!(" {pending} pending "), pending_style));
+    // Uncertain messages wait for the human too; the count says so even
+    // when they have scrolled out of the pane.
+    let uncertain = state.relay.uncertain_count();
+    if uncertain > 0 {
+        spans.push(Span::styled(
+            format!(" {uncertain} uncertain "),
+            state_style(MessageState::Uncertain, colour(state.theme.pending)),
+        ));
+    }
     let relay = &state.relay;
     let mode = if relay.auto_all {
         "auto-approve".to_owned()
@@ -259,7 +268,7 @@ fn title(state: &AppState, focused: bool) -> Line<'static> {
 
 pub fn render(state: &AppState, rect: Rect, buf: &mut Buffer) {
     let focused = state.bridge.focused;
-    let unfocused = if state.relay.pending_count() > 0 {
+    let unfocused = if state.relay.oldest_pending().is_some() {
         Style::new().fg(colour(state.theme.pending))
     } else {
         Style::new().fg(Color::DarkGray)
