@@ -1032,8 +1032,12 @@ fn a_long_soak_of_everyday_cycles_leaks_no_memory_descriptors_or_threads() {
     );
     // What legitimately grows: one message a cycle (a 0.3 KB text and its
     // record, kept for the run), 2 KB a cycle covers it twice over; and
-    // 2 MB for the allocator taking another block now and then.
-    let bound_kb = base.rss_kb + 2 * 1024 + 2 * measured as u64;
+    // one step of the allocator taking another block, which comes at a
+    // different cycle each run and measured up to 2.3 MB here (1.9 MB
+    // between two samples, after the warm-up in one run of several):
+    // 4 MB. A leak grows every cycle instead, which `scripts/soak.sh`
+    // runs long enough to outgrow any one step.
+    let bound_kb = base.rss_kb + 4 * 1024 + 2 * measured as u64;
     assert!(
         end.rss_kb <= bound_kb,
         "memory grew from {} kB to {} kB over {measured} cycles (bound {bound_kb} kB):{series}",
