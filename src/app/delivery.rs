@@ -410,11 +410,13 @@ mod tests {
         enter_at
     }
 
-    fn codex_ended(s: &mut AppState, ended_at: Instant, seen_at: Instant) -> Vec<Effect> {
+    /// Pane `pane`'s first child ended at `ended_at`; loop-tui hears of
+    /// it at `seen_at`.
+    fn ended(s: &mut AppState, pane: usize, ended_at: Instant, seen_at: Instant) -> Vec<Effect> {
         update(
             s,
             AppEvent::Pty(PtyEvent::Exited {
-                pane: 1,
+                pane,
                 generation: 0,
                 end: ChildEnd::Signaled("SIGKILL".into()),
                 ended_at,
@@ -438,7 +440,7 @@ mod tests {
             } else {
                 entered + Duration::from_millis(died.unsigned_abs())
             };
-            let fx = codex_ended(&mut s, ended_at, entered + Duration::from_millis(300));
+            let fx = ended(&mut s, 1, ended_at, entered + Duration::from_millis(300));
             let message = s.relay.get(1).unwrap();
             assert_eq!(message.state, MessageState::Uncertain, "died at {died} ms");
             assert!(
@@ -474,22 +476,13 @@ mod tests {
         let now = Instant::now();
         let entered = typed_and_entered(&mut s, now);
         let later = entered + DELIVERY_DOUBT + Duration::from_millis(1);
-        let fx = codex_ended(&mut s, later, later);
+        let fx = ended(&mut s, 1, later, later);
         assert_eq!(s.relay.get(1).unwrap().state, MessageState::Delivered);
         assert!(journalled(&fx).is_empty(), "{fx:?}");
         // Nor does the other agent's exit touch it.
         let mut s = state();
         let entered = typed_and_entered(&mut s, now);
-        update(
-            &mut s,
-            AppEvent::Pty(PtyEvent::Exited {
-                pane: 0,
-                generation: 0,
-                end: ChildEnd::Exited(0),
-                ended_at: entered,
-            }),
-            entered,
-        );
+        ended(&mut s, 0, entered, entered);
         assert_eq!(s.relay.get(1).unwrap().state, MessageState::Delivered);
     }
 

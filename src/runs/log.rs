@@ -441,6 +441,24 @@ mod tests {
         }
     }
 
+    /// Message `id` from claude: sent, approved, typed into codex and
+    /// confirmed.
+    fn typed_into_codex(id: u64, text: &str) -> [RelayRecord; 4] {
+        [
+            sent(id, "claude", "codex", text),
+            RelayRecord::Approved { id },
+            RelayRecord::DeliveryStarted { id },
+            RelayRecord::Delivered { id, by_tool: false },
+        ]
+    }
+
+    fn at_t0(records: Vec<RelayRecord>) -> Vec<JournalEntry> {
+        records
+            .into_iter()
+            .map(|record| JournalEntry { ts: T0, record })
+            .collect()
+    }
+
     fn entries() -> Vec<JournalEntry> {
         let agents = vec![
             "claude (worker, claude)".into(),
@@ -662,31 +680,23 @@ run 20261122-101500-3fa1
 
     #[test]
     fn a_delivery_cut_short_shows_as_uncertain_where_the_run_resumes() {
-        let steps = timeline(
-            &[
-                sent(1, "claude", "codex", "typed and confirmed"),
-                RelayRecord::Approved { id: 1 },
-                RelayRecord::DeliveryStarted { id: 1 },
-                RelayRecord::Delivered {
-                    id: 1,
-                    by_tool: false,
-                },
-                sent(2, "claude", "codex", "typed when loop-tui died"),
-                RelayRecord::Approved { id: 2 },
-                RelayRecord::DeliveryStarted { id: 2 },
-                RelayRecord::RunResumed {
-                    notes: vec!["claude resumes its session 3f0c".into()],
-                },
-                RelayRecord::Approved { id: 2 },
-                RelayRecord::DeliveryStarted { id: 2 },
-                RelayRecord::Delivered {
-                    id: 2,
-                    by_tool: false,
-                },
-                RelayRecord::RunResumed { notes: Vec::new() },
-            ]
-            .map(|record| JournalEntry { ts: T0, record }),
-        );
+        let mut records = typed_into_codex(1, "typed and confirmed").to_vec();
+        records.extend([
+            sent(2, "claude", "codex", "typed when loop-tui died"),
+            RelayRecord::Approved { id: 2 },
+            RelayRecord::DeliveryStarted { id: 2 },
+            RelayRecord::RunResumed {
+                notes: vec!["claude resumes its session 3f0c".into()],
+            },
+            RelayRecord::Approved { id: 2 },
+            RelayRecord::DeliveryStarted { id: 2 },
+            RelayRecord::Delivered {
+                id: 2,
+                by_tool: false,
+            },
+            RelayRecord::RunResumed { notes: Vec::new() },
+        ]);
+        let steps = timeline(&at_t0(records));
         let resumes: Vec<&Step> = steps
             .iter()
             .filter(|s| s.headline == "run resumed")
@@ -700,22 +710,12 @@ run 20261122-101500-3fa1
 
     #[test]
     fn a_delivery_doubted_when_its_target_ended_is_told() {
-        let steps = timeline(
-            &[
-                sent(1, "claude", "codex", "typed, then codex died"),
-                RelayRecord::Approved { id: 1 },
-                RelayRecord::DeliveryStarted { id: 1 },
-                RelayRecord::Delivered {
-                    id: 1,
-                    by_tool: false,
-                },
-                RelayRecord::DeliveryDoubted {
-                    id: 1,
-                    reason: "codex ended right after it was typed".into(),
-                },
-            ]
-            .map(|record| JournalEntry { ts: T0, record }),
-        );
+        let mut records = typed_into_codex(1, "typed, then codex died").to_vec();
+        records.push(RelayRecord::DeliveryDoubted {
+            id: 1,
+            reason: "codex ended right after it was typed".into(),
+        });
+        let steps = timeline(&at_t0(records));
         assert_eq!(
             steps.last().map(|s| s.headline.as_str()),
             Some("#1 (claude → codex) comes back as delivery uncertain: codex ended right after it was typed")
